@@ -1,0 +1,164 @@
+// createApp(config, deps) → express app. Nothing global: the store, logger, clock, registry and
+// clients are passed in, which is what lets tests run the whole app against real servers.
+import { randomUUID } from 'node:crypto';
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Logger } from 'pino';
+import { createClientAuthenticator, type ClientAuthenticator } from './cds/auth.js';
+import {
+  badRequest,
+  internalError,
+  notFound,
+  OutcomeError,
+  payloadTooLarge,
+  serviceUnavailable,
+  unsupportedMediaType,
+} from './cds/outcomes.js';
+import { cdsRouter, requestState, type RequestState } from './cds/routes.js';
+import type { ServiceRegistry } from './cds/service.js';
+import type { Config } from './config.js';
+import { FhirClientFactory } from './fhir/client.js';
+import { createMetrics, outcomeForStatus, type Metrics } from './ops/metrics.js';
+import type { Store } from './store/store.js';
+
+export interface AppDeps {
+  registry: ServiceRegistry;
+  store: Store;
+  logger: Logger;
+  clock?: () => Date;
+  metrics?: Metrics;
+  authenticator?: ClientAuthenticator;
+  fhirClients?: FhirClientFactory;
+}
+
+export interface CdsApp {
+  express: Express;
+  metrics: Metrics;
+  /** Makes /readyz answer 503 (for draining before shutdown). */
+  markNotReady(): void;
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Maps anything thrown to an OperationOutcome answer; unknown errors are 500 and logged, never echoed. */
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    let outcomeError: OutcomeError;
+    if (error instanceof OutcomeError) outcomeError = error;
+    else {
+      const { type, status } = (error ?? {}) as BodyParserError;
+      if (type === 'entity.too.large') outcomeError = payloadTooLarge('Request body is larger than the configured limit');
+      else if (type === 'entity.parse.failed') outcomeError = badRequest('Request body is not valid JSON');
+      else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+        outcomeError = unsupportedMediaType('Unsupported body encoding or charset');
+      } else if (type !== undefined && status !== undefined && status >= 400 && status < 500) {
+        outcomeError = badRequest('Request body could not be read');
+      } else {
+        const { name, message } = error instanceof Error ? error : { name: typeof error, message: '' };
+        logger.error({ reqId: requestState(res).reqId, err: { name, message } }, 'unhandled error');
+        outcomeError = internalError();
+      }
+    }
+    if (res.headersSent) return;
+    res.status(outcomeError.status).type('application/fhir+json').send(JSON.stringify(outcomeError.outcome));
+  };
+}
+
+export function createApp(config: Config, deps: AppDeps): CdsApp {
+  const { logger, store, registry } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const metrics = deps.metrics ?? createMetrics({ defaultMetrics: config.metrics.enabled });
+  const authenticator = config.auth.disabled ? null : (deps.authenticator ?? createClientAuthenticator(config.auth, clock));
+  const fhirClients = deps.fhirClients ?? new FhirClientFactory(config.fhir);
+  let ready = true;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.server.trustProxy);
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    const state: RequestState = { reqId: randomUUID() };
+    res.locals.state = state;
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const { statusCode } = res;
+      if (state.serviceId !== undefined && req.method === 'POST' && !req.path.endsWith('/feedback')) {
+        metrics.hookDuration.observe({ service: state.serviceId, hook: state.hook ?? 'unknown' }, seconds);
+        metrics.hookRequests.inc({ service: state.serviceId, outcome: outcomeForStatus(statusCode, state.cards ?? 0) });
+      }
+      logger.info(
+        {
+          reqId: state.reqId,
+          method: req.method,
+          path: req.originalUrl.split('?')[0],
+          status: statusCode,
+          ms: Math.round(seconds * 10_000) / 10,
+          serviceId: state.serviceId,
+          hook: state.hook,
+          cards: state.cards,
+          clientIss: state.clientIss,
+          authFailure: state.authFailure,
+        },
+        'request',
+      );
+    });
+    next();
+  });
+
+  app.use(
+    cors({
+      origin: config.cors.origins,
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: ['Authorization', 'Content-Type'],
+      maxAge: 600,
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    if (!ready) throw serviceUnavailable('shutting down');
+    try {
+      store.ping();
+    } catch {
+      throw serviceUnavailable('store unavailable');
+    }
+    res.json({ status: 'ready' });
+  });
+  if (config.metrics.enabled) {
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
+
+  app.use(
+    '/cds-services',
+    cdsRouter({
+      registry,
+      store,
+      clock,
+      fhirClients,
+      authenticator,
+      logger,
+      checkResponses: config.mode === 'development',
+      bodyLimit: config.server.bodyLimit,
+      ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
+    }),
+  );
+
+  app.use((_req, _res, next) => next(notFound('No such endpoint')));
+  app.use(errorHandler(logger));
+
+  return {
+    express: app,
+    metrics,
+    markNotReady: () => {
+      ready = false;
+    },
+  };
+}

@@ -1,0 +1,156 @@
+// One typed configuration: a JSON file named by CDS_CONFIG, then environment overrides, then
+// schema validation with defaults. Any problem stops start-up with a message naming the key.
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import formats from 'ajv-formats';
+import type { JSONWebKeySet } from 'jose';
+import schema from './config.schema.json' with { type: 'json' };
+
+export type JwsAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'EdDSA';
+
+export interface TrustedClient {
+  iss: string;
+  jwks?: JSONWebKeySet;
+  jwksUrl?: string;
+  allowedJku: string[];
+  tenant?: string;
+  algorithms: JwsAlgorithm[];
+}
+
+export interface FhirServerEntry {
+  baseUrl: string;
+  allowInsecureHttp: boolean;
+}
+
+export interface Config {
+  mode: 'production' | 'development';
+  server: { host: string; port: number; publicBaseUrl?: string; bodyLimit: string; trustProxy: boolean | string };
+  cors: { origins: '*' | string[] };
+  auth: {
+    disabled: boolean;
+    clockToleranceSeconds: number;
+    maxTokenAgeSeconds: number;
+    replayCacheSize: number;
+    jwksTimeoutMs: number;
+    clients: TrustedClient[];
+  };
+  fhir: { servers: FhirServerEntry[]; timeoutMs: number; maxPages: number };
+  store: { sqlitePath: string };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  metrics: { enabled: boolean };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Environment variables that override a key; JSON-valued for arrays and objects. */
+export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
+  PORT: 'server.port',
+  HOST: 'server.host',
+  CDS_MODE: 'mode',
+  CDS_PUBLIC_BASE_URL: 'server.publicBaseUrl',
+  CDS_BODY_LIMIT: 'server.bodyLimit',
+  CDS_TRUST_PROXY: 'server.trustProxy',
+  CDS_CORS_ORIGINS: 'cors.origins',
+  CDS_AUTH_DISABLED: 'auth.disabled',
+  CDS_AUTH_CLIENTS: 'auth.clients',
+  CDS_FHIR_SERVERS: 'fhir.servers',
+  CDS_FHIR_TIMEOUT_MS: 'fhir.timeoutMs',
+  CDS_SQLITE_PATH: 'store.sqlitePath',
+  CDS_LOG_LEVEL: 'log.level',
+  CDS_METRICS_ENABLED: 'metrics.enabled',
+};
+
+const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: false, strict: true, allowUnionTypes: true });
+formats.default(ajv, ['uri']);
+const validate = ajv.compile<Config>(schema);
+
+type Json = Record<string, unknown>;
+
+function setPath(target: Json, path: string, value: unknown): void {
+  const keys = path.split('.');
+  const last = keys.pop() as string;
+  let node = target;
+  for (const key of keys) {
+    const child = node[key];
+    node = (child !== null && typeof child === 'object' ? child : (node[key] = {})) as Json;
+  }
+  node[last] = value;
+}
+
+function parseEnvValue(name: string, raw: string): unknown {
+  const trimmed = raw.trim();
+  if (!trimmed.startsWith('[') && !trimmed.startsWith('{')) return raw;
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    throw new ConfigError(`Invalid configuration: environment variable ${name} is not valid JSON`);
+  }
+}
+
+function readFile(path: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read configuration file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Json;
+  } catch (error) {
+    throw new ConfigError(`Configuration file ${path} is not a JSON object: ${(error as Error).message}`);
+  }
+}
+
+/** Checks a schema cannot express; each names its key. */
+function checkSemantics(config: Config): void {
+  config.auth.clients.forEach((client, i) => {
+    const key = `auth.clients[${i}]`;
+    if (client.jwks && client.jwksUrl) throw new ConfigError(`Invalid configuration: ${key} has both jwks and jwksUrl; give one`);
+    if (!client.jwks && !client.jwksUrl && client.allowedJku.length === 0) {
+      throw new ConfigError(`Invalid configuration: ${key} needs jwks, jwksUrl or allowedJku to verify signatures`);
+    }
+    if (config.auth.clients.findIndex((c) => c.iss === client.iss) !== i) {
+      throw new ConfigError(`Invalid configuration: ${key}.iss "${client.iss}" is listed twice`);
+    }
+  });
+  config.fhir.servers.forEach((server, i) => {
+    if (server.baseUrl.startsWith('http:') && !server.allowInsecureHttp) {
+      throw new ConfigError(
+        `Invalid configuration: fhir.servers[${i}].baseUrl must be https (set allowInsecureHttp: true only for development)`,
+      );
+    }
+  });
+}
+
+/**
+ * Builds the configuration from an optional file (CDS_CONFIG, or `file`) and environment overrides.
+ * Throws ConfigError with a message that names the offending key.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string | undefined = env.CDS_CONFIG): Config {
+  const raw: Json = file ? readFile(file) : {};
+  const sources = new Map<string, string>();
+  for (const [name, path] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(raw, path, parseEnvValue(name, value));
+    sources.set(path, name);
+  }
+  if (!validate(raw)) {
+    const error = validate.errors?.[0];
+    const path = (error?.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+    const detail = error?.keyword === 'additionalProperties'
+      ? `has unknown key "${String(error.params.additionalProperty)}"`
+      : (error?.message ?? 'is invalid');
+    const topPath = path.replace(/\[\d+\].*$/, '');
+    const origin = sources.get(topPath) ?? (file ? `file ${file}` : 'defaults');
+    throw new ConfigError(`Invalid configuration: ${path || '(root)'} ${detail} (from ${origin})`);
+  }
+  checkSemantics(raw);
+  // Env values arrive as strings; "true"/"false" mean the booleans, anything else is an express trust-proxy spec.
+  if (raw.server.trustProxy === 'true' || raw.server.trustProxy === 'false') raw.server.trustProxy = raw.server.trustProxy === 'true';
+  return raw;
+}
