@@ -145,6 +145,7 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
       fhirClients,
       authenticator,
       logger,
+      metrics,
       checkResponses: config.mode === 'development',
       bodyLimit: config.server.bodyLimit,
       ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),

@@ -1,6 +1,7 @@
 // The CDS Hooks HTTP surface. Thin: authenticate, parse, call invoke/feedback, send.
 import express, { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { Logger } from 'pino';
+import type { Metrics } from '../ops/metrics.js';
 import { AuthError, type ClientAuthenticator } from './auth.js';
 import { recordFeedback } from './feedback.js';
 import { invokeService, type EngineDeps } from './invoke.js';
@@ -27,6 +28,7 @@ export interface CdsRouterOptions extends EngineDeps {
   publicBaseUrl?: string;
   bodyLimit: string;
   logger: Logger;
+  metrics: Metrics;
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -38,7 +40,13 @@ export function cdsRouter(options: CdsRouterOptions): Router {
   const audienceOf = (req: Request): string =>
     `${options.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? ''}`}${req.originalUrl.split('?')[0] ?? ''}`;
 
+  /** Labels metrics and logs with the service only when it exists, so unknown ids cannot grow label sets. */
+  const noteService = (res: Response, id: string): void => {
+    if (options.registry.withId(id).length > 0) requestState(res).serviceId = id;
+  };
+
   const auth: RequestHandler = async (req, res, next) => {
+    if (typeof req.params.id === 'string') noteService(res, req.params.id);
     if (authenticator) {
       try {
         requestState(res).clientIss = (await authenticator.authenticate(req.headers.authorization, audienceOf(req))).iss;
@@ -60,15 +68,9 @@ export function cdsRouter(options: CdsRouterOptions): Router {
     res.json(options.registry.discovery());
   });
 
-  /** Labels metrics and logs with the service only when it exists, so unknown ids cannot grow label sets. */
-  const noteService = (res: Response, id: string): void => {
-    if (options.registry.withId(id).length > 0) requestState(res).serviceId = id;
-  };
-
   router.post('/:id', auth, ...jsonBody, async (req, res) => {
     const state = requestState(res);
     const id = req.params.id as string;
-    noteService(res, id);
     const { response } = await invokeService(id, req.body, options, logger.child({ reqId: state.reqId }), (request) => {
       state.reqId = request.hookInstance;
       state.hook = request.hook;
@@ -79,8 +81,8 @@ export function cdsRouter(options: CdsRouterOptions): Router {
 
   router.post('/:id/feedback', auth, ...jsonBody, (req, res) => {
     const id = req.params.id as string;
-    noteService(res, id);
     const records = recordFeedback(id, req.body, options, requestState(res).clientIss);
+    for (const record of records) options.metrics.feedbackItems.inc({ service: id, outcome: record.outcome });
     logger.info({ reqId: requestState(res).reqId, serviceId: id, items: records.length }, 'feedback stored');
     res.status(200).json({});
   });

@@ -1,0 +1,86 @@
+// Starts the real app (createApp) with a real SQLite store in a temp dir, a captured log, and the
+// test services; configuration goes through the real loader from a JSON file.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import supertest from 'supertest';
+import { createApp, type CdsApp } from '../../src/app.js';
+import { ServiceRegistry, type CdsService } from '../../src/cds/service.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { testServices } from './test-services.js';
+
+export const PUBLIC_BASE = 'http://cds.test';
+export const CLIENT_ISS = 'https://ehr.test';
+
+export function tempDir(prefix = 'cds-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Loads a configuration through the real loader from a temporary JSON file. */
+export function configFrom(json: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Config {
+  const dir = tempDir('cds-config-');
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(json));
+  try {
+    return loadConfig(env, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface TestApp {
+  app: CdsApp;
+  request: ReturnType<typeof supertest>;
+  config: Config;
+  store: SqliteStore;
+  sqlitePath: string;
+  /** Every log line written so far, as raw text. */
+  logText(): string;
+  logLines(): Record<string, unknown>[];
+  close(): void;
+}
+
+export interface TestAppOptions {
+  config?: Record<string, unknown>;
+  services?: CdsService[];
+  sqlitePath?: string;
+  clock?: () => Date;
+}
+
+export function startTestApp(options: TestAppOptions = {}): TestApp {
+  const sqlitePath = options.sqlitePath ?? join(tempDir(), 'cds.sqlite');
+  const config = configFrom({
+    mode: 'development',
+    server: { publicBaseUrl: PUBLIC_BASE },
+    log: { level: 'debug' },
+    store: { sqlitePath },
+    ...options.config,
+  });
+  const lines: string[] = [];
+  const logger = createLogger(config.log.level, { write: (line: string) => void lines.push(line) });
+  const store = new SqliteStore({ path: sqlitePath });
+  const registry = new ServiceRegistry(options.services ?? testServices());
+  const app = createApp(config, { registry, store, logger, ...(options.clock ? { clock: options.clock } : {}) });
+  return {
+    app,
+    request: supertest(app.express),
+    config,
+    store,
+    sqlitePath,
+    logText: () => lines.join(''),
+    logLines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    close: () => store.close(),
+  };
+}
+
+/** A minimal valid patient-view request body. */
+export function patientView(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    hook: 'patient-view',
+    hookInstance: crypto.randomUUID(),
+    context: { userId: 'Practitioner/dr1', patientId: 'p1' },
+    ...overrides,
+  };
+}

@@ -1,0 +1,101 @@
+// Feedback: validated, stored in SQLite, still there after a restart, and reported by the CLI.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { patientView, startTestApp, tempDir } from '../helpers/cds-app.js';
+import { TOPIC_SYSTEM } from '../helpers/test-services.js';
+
+const run = promisify(execFile);
+const patient = { resourceType: 'Patient', id: 'p1' };
+
+async function issueCard(t: ReturnType<typeof startTestApp>): Promise<string> {
+  const res = await t.request.post('/cds-services/test-echo').send(patientView({ prefetch: { patient } })).expect(200);
+  return res.body.cards[0].uuid as string;
+}
+
+const item = (card: string, extra: Record<string, unknown>): Record<string, unknown> => ({
+  card,
+  outcomeTimestamp: '2026-11-26T10:00:00Z',
+  ...extra,
+});
+
+describe('feedback', () => {
+  it('is stored durably and still there after a restart; the CLI reports counts per card topic and reason', async () => {
+    const sqlitePath = join(tempDir(), 'feedback.sqlite');
+    const first = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
+    const cardA = await issueCard(first);
+    const cardB = await issueCard(first);
+    await first.request
+      .post('/cds-services/test-echo/feedback')
+      .send({
+        feedback: [
+          item(cardA, { outcome: 'accepted', acceptedSuggestions: [{ id: crypto.randomUUID() }] }),
+          item(cardB, { outcome: 'overridden', overrideReason: { reason: { system: TOPIC_SYSTEM, code: 'already-done', display: 'Already done' }, userComment: 'DXA last year' } }),
+        ],
+      })
+      .expect(200, {});
+    // Clients may omit display, send no reason at all, report the same card twice, or report a card we never issued.
+    await first.request
+      .post('/cds-services/test-echo/feedback')
+      .send({
+        feedback: [
+          item(cardB, { outcome: 'overridden', overrideReason: { reason: { code: 'already-done', system: TOPIC_SYSTEM } } }),
+          item(cardA, { outcome: 'overridden' }),
+          item('not-a-card-we-issued', { outcome: 'accepted' }),
+        ],
+      })
+      .expect(200);
+    first.close();
+    assert.ok(existsSync(sqlitePath));
+
+    const second = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
+    const rows = second.store.feedbackSummary();
+    second.close();
+    assert.deepEqual(rows, [
+      { serviceId: 'test-echo', cardTopic: '(unknown card)', outcome: 'accepted', reason: '', count: 1 },
+      { serviceId: 'test-echo', cardTopic: 'echo', outcome: 'overridden', reason: `${TOPIC_SYSTEM}|already-done`, count: 2 },
+      { serviceId: 'test-echo', cardTopic: 'echo', outcome: 'overridden', reason: '(none given)', count: 1 },
+      { serviceId: 'test-echo', cardTopic: 'echo', outcome: 'accepted', reason: '', count: 1 },
+    ]);
+
+    const env = { ...process.env, CDS_SQLITE_PATH: sqlitePath, CDS_CONFIG: '' };
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'feedback-report'], { env });
+    assert.match(stdout, /test-echo\s+echo\s+overridden\s+urn:test:card-topic\|already-done\s+2/);
+    assert.match(stdout, /test-echo {2}echo: 1 accepted, 3 overridden/);
+    const json = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'feedback-report', '--json'], { env });
+    assert.deepEqual(JSON.parse(json.stdout), rows);
+  });
+
+  const invalid: [string, unknown][] = [
+    ['no feedback array', {}],
+    ['an empty feedback array', { feedback: [] }],
+    ['an unknown outcome', { feedback: [item('c', { outcome: 'ignored' })] }],
+    ['a timestamp that is not RFC 3339', { feedback: [item('c', { outcome: 'accepted', outcomeTimestamp: 'yesterday' })] }],
+    ['a missing card', { feedback: [{ outcome: 'accepted', outcomeTimestamp: '2026-11-26T10:00:00Z' }] }],
+    ['an override reason without code', { feedback: [item('c', { outcome: 'overridden', overrideReason: { reason: { display: 'x' } } })] }],
+  ];
+  for (const [name, body] of invalid) {
+    it(`refuses ${name} with 400 and stores nothing`, async () => {
+      const t = startTestApp({ config: { auth: { disabled: true } } });
+      try {
+        const res = await t.request.post('/cds-services/test-echo/feedback').send(body as object).expect(400);
+        assert.equal(res.body.resourceType, 'OperationOutcome');
+        assert.deepEqual(t.store.feedbackSummary(), []);
+      } finally {
+        t.close();
+      }
+    });
+  }
+
+  it('is 404 for an unknown service', async () => {
+    const t = startTestApp({ config: { auth: { disabled: true } } });
+    try {
+      await t.request.post('/cds-services/nope/feedback').send({ feedback: [item('c', { outcome: 'accepted' })] }).expect(404);
+    } finally {
+      t.close();
+    }
+  });
+});

@@ -1,0 +1,452 @@
+// Client authentication (CDS Hooks 2.0.1 §Trusting CDS Clients) through the real app: every refusal is
+// the same detail-free 401, and the request log line says why (authFailure), which is what proves each
+// case failed for the reason it was written for. JWKS URLs are served by real local HTTP servers.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { JSONWebKeySet } from 'jose';
+import type { Response } from 'supertest';
+import type { AuthFailure } from '../../src/cds/auth.js';
+import { ConfigError } from '../../src/config.js';
+import { CLIENT_ISS, configFrom, PUBLIC_BASE, patientView, startTestApp, type TestApp } from '../helpers/cds-app.js';
+import {
+  hs256Jwt,
+  jwksOf,
+  makeKey,
+  signJwt,
+  unsignedJwt,
+  withForeignSignature,
+  type ClaimsOptions,
+  type SigningKey,
+} from '../helpers/jwt.js';
+
+const DISCOVERY_PATH = '/cds-services';
+const SERVICE_PATH = '/cds-services/test-echo';
+const FEEDBACK_PATH = `${SERVICE_PATH}/feedback`;
+const DISCOVERY_URL = `${PUBLIC_BASE}${DISCOVERY_PATH}`;
+const SERVICE_URL = `${PUBLIC_BASE}${SERVICE_PATH}`;
+const FEEDBACK_URL = `${PUBLIC_BASE}${FEEDBACK_PATH}`;
+const OTHER_SERVICE_URL = `${PUBLIC_BASE}/cds-services/test-orders`;
+
+/** Client whose keys are fetched from `jwksUrl`. */
+const REMOTE_ISS = 'https://remote-ehr.test';
+/** Client that must send a `tenant` claim. */
+const TENANT_ISS = 'https://tenant-ehr.test';
+const TENANT = 'hospital-a';
+/** Client with only allowedJku: a token without `jku` has nothing to be verified against. */
+const JKU_ONLY_ISS = 'https://jku-only-ehr.test';
+
+const MAX_TOKEN_AGE = 3600;
+const TOLERANCE = 30;
+
+const now = (): number => Math.floor(Date.now() / 1000);
+const echoBody = (): Record<string, unknown> => patientView({ prefetch: { patient: { resourceType: 'Patient', id: 'p1' } } });
+const feedbackBody = (): Record<string, unknown> => ({
+  feedback: [{ card: randomUUID(), outcome: 'accepted', outcomeTimestamp: new Date().toISOString() }],
+});
+
+const UNAUTHORIZED_BODY = {
+  resourceType: 'OperationOutcome',
+  issue: [{ severity: 'error', code: 'login', diagnostics: 'Unauthorized' }],
+};
+
+// ---------------------------------------------------------------------------------------------------
+// A real JWKS endpoint on 127.0.0.1 that records every request it sees.
+
+interface JwksServer {
+  url: string;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+async function serveJwks(jwks: JSONWebKeySet): Promise<JwksServer> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method ?? '?'} ${req.url ?? ''}`);
+    if (req.url !== '/jwks.json') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/jwks.json`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Calling the app and finding the log line of that call.
+
+interface Call {
+  res: Response;
+  log: Record<string, unknown>;
+}
+
+interface CallOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Sent verbatim as the Authorization header (wins over token). */
+  authorization?: string;
+  host?: string;
+}
+
+const requestLines = (app: TestApp): Record<string, unknown>[] => app.logLines().filter((line) => line.msg === 'request');
+
+/** Every token handed to an app, to prove none of them reaches the log. */
+const sentTokens: string[] = [];
+
+async function call(app: TestApp, method: 'GET' | 'POST', path: string, body: unknown, options: CallOptions = {}): Promise<Call> {
+  const before = requestLines(app).length;
+  let req = method === 'GET' ? app.request.get(path) : app.request.post(path).send(body as object);
+  const authorization = options.authorization ?? (options.token !== undefined ? `Bearer ${options.token}` : undefined);
+  if (options.token !== undefined) sentTokens.push(options.token);
+  if (authorization !== undefined) req = req.set('Authorization', authorization);
+  if (options.host !== undefined) req = req.set('Host', options.host);
+  const res = await req;
+  // The log line is written on 'finish'; give it a few turns of the event loop in case it trails the response.
+  for (let i = 0; i < 100 && requestLines(app).length <= before; i++) await new Promise((resolve) => setImmediate(resolve));
+  const lines = requestLines(app);
+  assert.equal(lines.length, before + 1, 'exactly one request log line per call');
+  const log = lines[before]!;
+  assert.equal(log.path, path);
+  return { res, log };
+}
+
+function assertRefused({ res, log }: Call, reason: AuthFailure): void {
+  assert.equal(res.status, 401, `expected 401 (${reason}), got ${res.status}: ${res.text}`);
+  assert.match(res.headers['content-type'] ?? '', /^application\/fhir\+json/);
+  assert.deepEqual(JSON.parse(res.text), UNAUTHORIZED_BODY);
+  assert.equal(log.status, 401);
+  assert.equal(log.authFailure, reason);
+  assert.equal(log.clientIss, undefined);
+}
+
+function assertAccepted({ res, log }: Call, iss: string): void {
+  assert.equal(res.status, 200, `expected 200, got ${res.status}: ${res.text} (authFailure: ${String(log.authFailure)})`);
+  assert.equal(log.authFailure, undefined);
+  assert.equal(log.clientIss, iss);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+void describe('client JWT authentication (real app)', () => {
+  let app: TestApp;
+  let es384: SigningKey;
+  let rs384: SigningKey;
+  let es256: SigningKey;
+  let remoteKey: SigningKey;
+  let jkuKey: SigningKey;
+  let attackerKey: SigningKey;
+  let tenantKey: SigningKey;
+  let remoteJwks: JwksServer;
+  let trustedJku: JwksServer;
+  let attackerJku: JwksServer;
+
+  /** A token for CLIENT_ISS to the echo service that is accepted unless `overrides` says otherwise. */
+  const mint = (overrides: Partial<ClaimsOptions> = {}, key: SigningKey = es384): Promise<string> =>
+    signJwt(key, { iss: CLIENT_ISS, aud: SERVICE_URL, ...overrides });
+  const callEcho = (options: CallOptions): Promise<Call> => call(app, 'POST', SERVICE_PATH, echoBody(), options);
+
+  before(async () => {
+    [es384, rs384, es256, remoteKey, jkuKey, attackerKey, tenantKey] = await Promise.all([
+      makeKey('ES384'),
+      makeKey('RS384'),
+      makeKey('ES256'),
+      makeKey('ES384'),
+      makeKey('ES384'),
+      makeKey('ES384'),
+      makeKey('RS384'),
+    ]);
+    [remoteJwks, trustedJku, attackerJku] = await Promise.all([
+      serveJwks(jwksOf(remoteKey)),
+      serveJwks(jwksOf(jkuKey)),
+      serveJwks(jwksOf(attackerKey)),
+    ]);
+    app = startTestApp({
+      config: {
+        auth: {
+          maxTokenAgeSeconds: MAX_TOKEN_AGE,
+          clockToleranceSeconds: TOLERANCE,
+          clients: [
+            // es256 is on record but not an allowed algorithm for this client.
+            { iss: CLIENT_ISS, jwks: jwksOf(es384, rs384, es256), allowedJku: [trustedJku.url], algorithms: ['ES384', 'RS384'] },
+            { iss: REMOTE_ISS, jwksUrl: remoteJwks.url },
+            { iss: TENANT_ISS, jwks: jwksOf(tenantKey), tenant: TENANT },
+            { iss: JKU_ONLY_ISS, allowedJku: [trustedJku.url] },
+          ],
+        },
+      },
+    });
+  });
+
+  after(async () => {
+    app.close();
+    await Promise.all([remoteJwks.close(), trustedJku.close(), attackerJku.close()]);
+  });
+
+  void describe('accepted tokens', () => {
+    void it('accepts ES384 (inline JWKS)', async () => {
+      assertAccepted(await callEcho({ token: await mint() }), CLIENT_ISS);
+    });
+
+    void it('accepts RS384 (inline JWKS)', async () => {
+      assertAccepted(await callEcho({ token: await mint({}, rs384) }), CLIENT_ISS);
+    });
+
+    void it('accepts a client whose keys come from its jwksUrl (fetched from a real local server)', async () => {
+      const token = await signJwt(remoteKey, { iss: REMOTE_ISS, aud: SERVICE_URL });
+      assertAccepted(await callEcho({ token }), REMOTE_ISS);
+      assert.deepEqual(remoteJwks.requests, ['GET /jwks.json']);
+    });
+
+    void it('accepts a jku header listed in allowedJku (key only at that URL, not on record)', async () => {
+      const token = await mint({ jku: trustedJku.url }, jkuKey);
+      assertAccepted(await callEcho({ token }), CLIENT_ISS);
+      assert.deepEqual(trustedJku.requests, ['GET /jwks.json']);
+    });
+
+    void it('accepts aud as an array that contains the URL called', async () => {
+      assertAccepted(await callEcho({ token: await mint({ aud: [OTHER_SERVICE_URL, SERVICE_URL] }) }), CLIENT_ISS);
+    });
+
+    void it('accepts the configured tenant', async () => {
+      const token = await signJwt(tenantKey, { iss: TENANT_ISS, aud: SERVICE_URL, tenant: TENANT });
+      assertAccepted(await callEcho({ token }), TENANT_ISS);
+    });
+  });
+
+  void describe('refused tokens: 401 "Unauthorized", reason only in the log', () => {
+    interface Refusal {
+      name: string;
+      reason: AuthFailure;
+      /** Sent as a Bearer token; neither token nor authorization means no Authorization header. */
+      token?: () => Promise<string> | string;
+      authorization?: string;
+      /** The same token one step inside the limit, which is accepted: the tested difference is the cause. */
+      nearMiss?: () => Promise<string>;
+      nearMissIss?: string;
+    }
+
+    const refusals: Refusal[] = [
+      { name: 'no Authorization header', reason: 'missing-token' },
+      { name: 'another auth scheme (Basic)', reason: 'missing-token', authorization: 'Basic dXNlcjpwYXNz' },
+      { name: 'malformed token', reason: 'malformed-token', token: () => 'not.a.jwt' },
+      {
+        name: 'expired (exp in the past beyond the clock tolerance)',
+        reason: 'invalid-token',
+        token: () => mint({ iat: now() - 600, exp: now() - TOLERANCE - 60 }),
+        nearMiss: () => mint({ iat: now() - 600, exp: now() - TOLERANCE + 10 }),
+      },
+      {
+        name: 'not yet valid (nbf in the future)',
+        reason: 'invalid-token',
+        token: () => mint({ nbf: now() + TOLERANCE + 60 }),
+        nearMiss: () => mint({ nbf: now() + TOLERANCE - 10 }),
+      },
+      {
+        name: 'iat in the future',
+        reason: 'invalid-token',
+        token: () => mint({ iat: now() + TOLERANCE + 60 }),
+        nearMiss: () => mint({ iat: now() + TOLERANCE - 10 }),
+      },
+      {
+        name: 'older than maxTokenAgeSeconds (exp still in the future)',
+        reason: 'invalid-token',
+        token: () => mint({ iat: now() - MAX_TOKEN_AGE - TOLERANCE - 60, exp: now() + 300 }),
+        nearMiss: () => mint({ iat: now() - MAX_TOKEN_AGE + 60, exp: now() + 300 }),
+      },
+      { name: "wrong aud (another service's URL)", reason: 'invalid-token', token: () => mint({ aud: OTHER_SERVICE_URL }) },
+      { name: 'wrong aud (the discovery URL for a service call)', reason: 'invalid-token', token: () => mint({ aud: DISCOVERY_URL }) },
+      { name: 'wrong aud (trailing slash)', reason: 'invalid-token', token: () => mint({ aud: `${SERVICE_URL}/` }) },
+      {
+        name: 'aud array without the URL called',
+        reason: 'invalid-token',
+        token: () => mint({ aud: [OTHER_SERVICE_URL, DISCOVERY_URL] }),
+      },
+      { name: 'unknown iss', reason: 'unknown-issuer', token: () => mint({ iss: 'https://stranger.test' }) },
+      { name: 'alg: none', reason: 'unsupported-alg', token: () => unsignedJwt({ iss: CLIENT_ISS, aud: SERVICE_URL, kid: es384.kid }) },
+      {
+        name: "HS256 keyed with the public key's JSON",
+        reason: 'unsupported-alg',
+        token: () => hs256Jwt({ iss: CLIENT_ISS, aud: SERVICE_URL, kid: es384.kid }, JSON.stringify(es384.publicJwk)),
+      },
+      { name: 'an asymmetric alg not allowed for this client (ES256)', reason: 'unsupported-alg', token: () => mint({}, es256) },
+      { name: 'missing kid', reason: 'missing-kid', token: () => mint({ kid: null }) },
+      { name: 'kid not in the JWKS', reason: 'invalid-token', token: () => mint({ kid: 'no-such-kid' }) },
+      {
+        name: 'bad signature (a different key with the same kid)',
+        reason: 'invalid-token',
+        token: async () => mint({}, await makeKey('ES384', es384.kid)),
+      },
+      {
+        name: 'bad signature (signature of another valid token)',
+        reason: 'invalid-token',
+        token: async () => withForeignSignature(await mint(), await mint()),
+      },
+      { name: 'missing jti', reason: 'invalid-token', token: () => mint({ jti: null }) },
+      { name: 'empty jti', reason: 'invalid-token', token: () => mint({ jti: '' }) },
+      { name: 'missing exp', reason: 'invalid-token', token: () => mint({ omit: ['exp'] }) },
+      { name: 'missing iat', reason: 'invalid-token', token: () => mint({ omit: ['iat'] }) },
+      { name: 'wrong typ (at+jwt)', reason: 'bad-typ', token: () => mint({ typ: 'at+jwt' }) },
+      { name: 'missing typ', reason: 'bad-typ', token: () => mint({ typ: null }) },
+      {
+        name: 'tenant mismatch',
+        reason: 'wrong-tenant',
+        token: () => signJwt(tenantKey, { iss: TENANT_ISS, aud: SERVICE_URL, tenant: 'hospital-b' }),
+        nearMiss: () => signJwt(tenantKey, { iss: TENANT_ISS, aud: SERVICE_URL, tenant: TENANT }),
+        nearMissIss: TENANT_ISS,
+      },
+      {
+        name: 'tenant missing when the client has one',
+        reason: 'wrong-tenant',
+        token: () => signJwt(tenantKey, { iss: TENANT_ISS, aud: SERVICE_URL }),
+      },
+      {
+        name: 'no jku for a client that only has allowedJku',
+        reason: 'no-key-source',
+        token: () => signJwt(jkuKey, { iss: JKU_ONLY_ISS, aud: SERVICE_URL }),
+      },
+    ];
+
+    for (const refusal of refusals) {
+      void it(`refuses ${refusal.name} (${refusal.reason})`, async () => {
+        const token = refusal.token ? await refusal.token() : undefined;
+        assertRefused(await callEcho({ token, authorization: refusal.authorization }), refusal.reason);
+        if (refusal.nearMiss) assertAccepted(await callEcho({ token: await refusal.nearMiss() }), refusal.nearMissIss ?? CLIENT_ISS);
+      });
+    }
+
+    void it('refuses a jku not in allowedJku without ever fetching it', async () => {
+      const token = await mint({ jku: attackerJku.url, kid: attackerKey.kid }, attackerKey);
+      assertRefused(await callEcho({ token }), 'jku-not-allowed');
+      assert.deepEqual(attackerJku.requests, [], 'the attacker JWKS server saw no request');
+    });
+
+    void it('refuses a replayed jti (first use 200, second 401)', async () => {
+      const token = await mint();
+      assertAccepted(await callEcho({ token }), CLIENT_ISS);
+      assertRefused(await callEcho({ token }), 'replayed-jti');
+    });
+  });
+
+  void describe('discovery and feedback need a token too', () => {
+    void it('GET /cds-services: 401 without a token', async () => {
+      assertRefused(await call(app, 'GET', DISCOVERY_PATH, undefined), 'missing-token');
+    });
+
+    void it('GET /cds-services: 401 with a token for a service URL', async () => {
+      assertRefused(await call(app, 'GET', DISCOVERY_PATH, undefined, { token: await mint() }), 'invalid-token');
+    });
+
+    void it('GET /cds-services: 200 with aud = the discovery URL', async () => {
+      const result = await call(app, 'GET', DISCOVERY_PATH, undefined, { token: await mint({ aud: DISCOVERY_URL }) });
+      assertAccepted(result, CLIENT_ISS);
+      const { services } = JSON.parse(result.res.text) as { services: { id: string }[] };
+      assert.ok(services.some((s) => s.id === 'test-echo'));
+    });
+
+    void it('POST feedback: 401 without a token', async () => {
+      assertRefused(await call(app, 'POST', FEEDBACK_PATH, feedbackBody()), 'missing-token');
+    });
+
+    void it("POST feedback: 401 with a token for the service's own URL", async () => {
+      assertRefused(await call(app, 'POST', FEEDBACK_PATH, feedbackBody(), { token: await mint() }), 'invalid-token');
+    });
+
+    void it('POST feedback: 200 with aud = the feedback URL', async () => {
+      assertAccepted(await call(app, 'POST', FEEDBACK_PATH, feedbackBody(), { token: await mint({ aud: FEEDBACK_URL }) }), CLIENT_ISS);
+    });
+  });
+
+  void it('never writes a token to the log', () => {
+    const text = app.logText();
+    assert.ok(sentTokens.length > 30, `sanity: many tokens were sent (${sentTokens.length})`);
+    for (const token of sentTokens) {
+      assert.ok(!text.includes(token), 'a token appears in the log');
+      const signature = token.split('.')[2];
+      if (signature) assert.ok(!text.includes(signature), 'a token signature appears in the log');
+    }
+  });
+});
+
+void describe('aud derived from the Host header when server.publicBaseUrl is unset', () => {
+  let app: TestApp;
+  let key: SigningKey;
+  const HOST = 'cds.internal:8443';
+
+  before(async () => {
+    key = await makeKey('ES384');
+    app = startTestApp({ config: { server: {}, auth: { clients: [{ iss: CLIENT_ISS, jwks: jwksOf(key) }] } } });
+  });
+  after(() => app.close());
+
+  void it('accepts aud = http://<Host>/cds-services/test-echo', async () => {
+    const token = await signJwt(key, { iss: CLIENT_ISS, aud: `http://${HOST}${SERVICE_PATH}` });
+    assertAccepted(await call(app, 'POST', SERVICE_PATH, echoBody(), { token, host: HOST }), CLIENT_ISS);
+  });
+
+  void it('refuses an aud naming another host', async () => {
+    const token = await signJwt(key, { iss: CLIENT_ISS, aud: SERVICE_URL });
+    assertRefused(await call(app, 'POST', SERVICE_PATH, echoBody(), { token, host: HOST }), 'invalid-token');
+  });
+
+  void it('never writes a token to the log', () => {
+    for (const token of sentTokens) assert.ok(!app.logText().includes(token));
+  });
+});
+
+void describe('auth.disabled: true', () => {
+  let app: TestApp;
+  before(() => {
+    app = startTestApp({ config: { auth: { disabled: true } } });
+  });
+  after(() => app.close());
+
+  void it('lets a service call through without a token', async () => {
+    const { res, log } = await call(app, 'POST', SERVICE_PATH, echoBody());
+    assert.equal(res.status, 200, res.text);
+    assert.equal(log.authFailure, undefined);
+    assert.equal(log.clientIss, undefined);
+  });
+
+  void it('lets discovery through without a token', async () => {
+    const { res } = await call(app, 'GET', DISCOVERY_PATH, undefined);
+    assert.equal(res.status, 200, res.text);
+  });
+});
+
+void describe('auth configuration', () => {
+  const ES384_JWKS = { keys: [{ kty: 'EC', crv: 'P-384', x: 'x', y: 'y', kid: 'k1' }] };
+
+  void it('refuses a client with no key source', () => {
+    assert.throws(
+      () => configFrom({ auth: { clients: [{ iss: CLIENT_ISS }] } }),
+      (error: unknown) => error instanceof ConfigError && /auth\.clients\[0\]/.test(error.message) && /jwks/.test(error.message),
+    );
+  });
+
+  void it('refuses an HMAC algorithm', () => {
+    for (const alg of ['HS256', 'HS384', 'HS512', 'none']) {
+      assert.throws(
+        () => configFrom({ auth: { clients: [{ iss: CLIENT_ISS, jwks: ES384_JWKS, algorithms: ['ES384', alg] }] } }),
+        (error: unknown) => error instanceof ConfigError && /auth\.clients\[0\]\.algorithms\[1\]/.test(error.message),
+        alg,
+      );
+    }
+  });
+
+  void it('accepts the same client with a key source and asymmetric algorithms (control)', () => {
+    const config = configFrom({ auth: { clients: [{ iss: CLIENT_ISS, jwks: ES384_JWKS, algorithms: ['ES384', 'RS384'] }] } });
+    assert.deepEqual(config.auth.clients[0]?.algorithms, ['ES384', 'RS384']);
+  });
+});

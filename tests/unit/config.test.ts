@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { configFrom, tempDir } from '../helpers/cds-app.js';
+
+const run = promisify(execFile);
+
+describe('configuration', () => {
+  it('has documented defaults without a file', () => {
+    const config = loadConfig({});
+    assert.equal(config.mode, 'production');
+    assert.equal(config.server.port, 8080);
+    assert.equal(config.server.host, '0.0.0.0');
+    assert.equal(config.server.bodyLimit, '1mb');
+    assert.equal(config.auth.disabled, false);
+    assert.deepEqual(config.auth.clients, []);
+    assert.equal(config.fhir.timeoutMs, 5000);
+    assert.equal(config.store.sqlitePath, 'data/cds.sqlite');
+    assert.equal(config.cors.origins, '*');
+  });
+
+  it('reads a file and lets the environment override it, JSON-valued for arrays', () => {
+    const config = configFrom(
+      { server: { port: 9000 }, fhir: { timeoutMs: 1000 } },
+      {
+        PORT: '9100',
+        CDS_AUTH_DISABLED: 'true',
+        CDS_TRUST_PROXY: 'true',
+        CDS_FHIR_SERVERS: '[{"baseUrl":"https://fhir.example.org/r4"}]',
+      },
+    );
+    assert.equal(config.server.port, 9100);
+    assert.equal(config.fhir.timeoutMs, 1000);
+    assert.equal(config.auth.disabled, true);
+    assert.equal(config.server.trustProxy, true);
+    assert.deepEqual(config.fhir.servers, [{ baseUrl: 'https://fhir.example.org/r4', allowInsecureHttp: false }]);
+  });
+
+  const bad: [string, Record<string, unknown>, NodeJS.ProcessEnv, RegExp][] = [
+    ['a port out of range from the environment', {}, { PORT: '70000' }, /server\.port .*\(from PORT\)/],
+    ['a port that is not a number', {}, { PORT: 'abc' }, /server\.port/],
+    ['an unknown key', { server: { prot: 1 } }, {}, /server has unknown key "prot"/],
+    ['an unknown mode', { mode: 'staging' }, {}, /mode/],
+    ['an http FHIR server not marked for development', { fhir: { servers: [{ baseUrl: 'http://fhir.local/r4' }] } }, {}, /fhir\.servers\[0\]\.baseUrl must be https/],
+    ['a client without keys', { auth: { clients: [{ iss: 'https://ehr' }] } }, {}, /auth\.clients\[0\] needs jwks, jwksUrl or allowedJku/],
+    ['a client with an HMAC algorithm', { auth: { clients: [{ iss: 'https://ehr', jwksUrl: 'https://ehr/jwks', algorithms: ['HS256'] }] } }, {}, /auth\.clients\[0\]\.algorithms\[0\]/],
+    ['the same issuer twice', { auth: { clients: [{ iss: 'a', jwksUrl: 'https://a/j' }, { iss: 'a', jwksUrl: 'https://a/k' }] } }, {}, /auth\.clients\[1\]\.iss "a" is listed twice/],
+    ['a publicBaseUrl with a trailing slash', { server: { publicBaseUrl: 'https://cds.example.org/' } }, {}, /server\.publicBaseUrl/],
+    ['a body limit without unit', { server: { bodyLimit: '100' } }, {}, /server\.bodyLimit/],
+    ['JSON that does not parse in the environment', {}, { CDS_AUTH_CLIENTS: '[{' }, /CDS_AUTH_CLIENTS is not valid JSON/],
+  ];
+  for (const [name, file, env, message] of bad) {
+    it(`refuses ${name}, naming the key`, () => {
+      assert.throws(() => configFrom(file, env), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+    });
+  }
+
+  it('refuses a file that is not JSON', () => {
+    const file = join(tempDir(), 'bad.json');
+    writeFileSync(file, '{ "server": ');
+    assert.throws(() => loadConfig({}, file), /is not a JSON object/);
+    assert.throws(() => loadConfig({}, join(tempDir(), 'missing.json')), /Cannot read configuration file/);
+  });
+
+  it('stops `serve` at start-up with a message naming the key and a non-zero exit', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ fhir: { timeoutMs: -5 } }));
+    const result = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--config', file], {
+      env: { ...process.env, CDS_SQLITE_PATH: join(dir, 'db.sqlite') },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Invalid configuration: fhir\.timeoutMs must be >= 1/);
+    assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
+  });
+});
