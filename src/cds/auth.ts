@@ -61,9 +61,11 @@ export function createClientAuthenticator(config: Config['auth'], clock: () => D
   );
   // One cached remote key set per allow-listed jku URL (bounded by configuration).
   const jkuKeySets = new Map<string, JWTVerifyGetKey>();
+  // A token stays acceptable until floor(now) - iat - tolerance > maxTokenAge, and its iat may be up to
+  // `tolerance` ahead when first seen: remember each jti for maxTokenAge + 2·tolerance + 1 s after that.
   const seenJti = new LRUCache<string, true>({
     max: config.replayCacheSize,
-    ttl: (config.maxTokenAgeSeconds + config.clockToleranceSeconds) * 1000,
+    ttl: (config.maxTokenAgeSeconds + 2 * config.clockToleranceSeconds + 1) * 1000,
   });
 
   function keySource({ client, onRecord }: ClientKeys, header: ProtectedHeaderParameters): JWTVerifyGetKey {

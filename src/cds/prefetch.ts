@@ -40,7 +40,7 @@ function tokenValue(token: string, request: HookRequest, now: Date): string | un
   const context = request.context as unknown as Record<string, unknown>;
   const userType = USER_TOKENS[token];
   if (userType !== undefined) {
-    const [type, id] = String(context.userId ?? '').split('/');
+    const [type, id] = typeof context.userId === 'string' ? context.userId.split('/') : [];
     return type === userType && id ? encode(id) : undefined;
   }
   const value = context[token.slice('context.'.length)];

@@ -59,6 +59,11 @@ describe('configuration', () => {
     });
   }
 
+  it('loads the shipped configuration files', () => {
+    assert.equal(loadConfig({}, 'config/local.json').auth.disabled, true);
+    assert.equal(loadConfig({}, 'config/example.production.json').auth.clients.length, 2);
+  });
+
   it('refuses a file that is not JSON', () => {
     const file = join(tempDir(), 'bad.json');
     writeFileSync(file, '{ "server": ');

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages this project needs that a fresh machine may lack. Idempotent; needs root.
+#   build tools: better-sqlite3 compiles its native addon from source (its prebuilt download is unreachable).
+set -euo pipefail
+
+packages=(python3 make g++)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]} > 0)); then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+node_version=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
+  echo "Node.js >= 20.19 is required (found ${node_version}); Debian 12's nodejs package is too old." >&2
+  exit 1
+fi
