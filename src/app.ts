@@ -102,6 +102,7 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
           cards: state.cards,
           clientIss: state.clientIss,
           authFailure: state.authFailure,
+          authDetail: state.authDetail,
         },
         'request',
       );

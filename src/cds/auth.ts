@@ -28,7 +28,11 @@ export type AuthFailure =
 
 export class AuthError extends Error {
   override name = 'AuthError';
-  constructor(readonly reason: AuthFailure) {
+  /** For logs: the verifier's error code and claim, e.g. `ERR_JWT_CLAIM_VALIDATION_FAILED aud`. */
+  constructor(
+    readonly reason: AuthFailure,
+    readonly detail?: string,
+  ) {
     super(`client authentication failed: ${reason}`);
   }
 }
@@ -112,7 +116,8 @@ export function createClientAuthenticator(config: Config['auth'], clock: () => D
         }));
       } catch (error) {
         if (error instanceof AuthError) throw error;
-        throw new AuthError('invalid-token');
+        const { code, claim } = error as { code?: unknown; claim?: unknown };
+        throw new AuthError('invalid-token', [code, claim].filter((x) => typeof x === 'string').join(' ') || undefined);
       }
       if (typeof payload.jti !== 'string' || payload.jti === '') throw new AuthError('invalid-token');
       const tenant = typeof payload.tenant === 'string' ? payload.tenant : undefined;

@@ -15,6 +15,7 @@ export interface RequestState {
   cards?: number;
   clientIss?: string;
   authFailure?: string;
+  authDetail?: string;
 }
 
 export function requestState(res: Response): RequestState {
@@ -52,7 +53,7 @@ export function cdsRouter(options: CdsRouterOptions): Router {
         requestState(res).clientIss = (await authenticator.authenticate(req.headers.authorization, audienceOf(req))).iss;
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;
-        requestState(res).authFailure = error.reason;
+        Object.assign(requestState(res), { authFailure: error.reason, authDetail: error.detail });
         throw unauthorized();
       }
     }

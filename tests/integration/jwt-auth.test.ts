@@ -405,6 +405,37 @@ void describe('aud derived from the Host header when server.publicBaseUrl is uns
   });
 });
 
+// A token is acceptable while floor(now) - iat - tolerance <= maxTokenAge, and its iat may be up to
+// `tolerance` ahead at first use: so it stays valid up to maxTokenAge + 2·tolerance + 1 s after that.
+// The replay cache must remember its jti at least that long. maxTokenAge = tolerance = 1 s keeps this quick;
+// the app clock runs at real speed but starts on a whole second, so the seconds below are exact.
+void describe('replay cache outlives every token it has seen', () => {
+  let app: TestApp;
+  let key: SigningKey;
+  let startSecond: number;
+  let started: number;
+
+  before(async () => {
+    key = await makeKey('ES384');
+    started = Date.now();
+    startSecond = Math.ceil(started / 1000);
+    const clock = (): Date => new Date(startSecond * 1000 + (Date.now() - started));
+    app = startTestApp({
+      clock,
+      config: { auth: { maxTokenAgeSeconds: 1, clockToleranceSeconds: 1, clients: [{ iss: CLIENT_ISS, jwks: jwksOf(key) }] } },
+    });
+  });
+  after(() => app.close());
+
+  void it('refuses a jti replayed near the end of the token validity (iat at the tolerance edge)', async () => {
+    const token = await signJwt(key, { iss: CLIENT_ISS, aud: SERVICE_URL, iat: startSecond + 1, exp: startSecond + 60 });
+    assertAccepted(await call(app, 'POST', SERVICE_PATH, echoBody(), { token }), CLIENT_ISS);
+    // App clock at startSecond + 3.5: age 2.5 s floors to 2, 2 - 1 <= 1, so the signature and claims still pass.
+    await new Promise((resolve) => setTimeout(resolve, started + 3500 - Date.now()));
+    assertRefused(await call(app, 'POST', SERVICE_PATH, echoBody(), { token }), 'replayed-jti');
+  });
+});
+
 void describe('auth.disabled: true', () => {
   let app: TestApp;
   before(() => {
