@@ -43,6 +43,18 @@ const withFhir = (extra: Record<string, unknown> = {}): Record<string, unknown> 
     ...extra,
   });
 
+/** An order-select request whose draft orders hold ServiceRequest/sr1. */
+const orderSelect = (selection: string): Record<string, unknown> => ({
+  hook: 'order-select',
+  hookInstance: crypto.randomUUID(),
+  context: {
+    userId: 'Practitioner/dr1',
+    patientId: 'p1',
+    selections: [selection],
+    draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'ServiceRequest', id: 'sr1' } }] },
+  },
+});
+
 before(async () => {
   fhir = await startDevFhirServer({
     resources: [patient, { resourceType: 'Practitioner', id: 'dr1' }, ...observations, otherPatientObservation],
@@ -107,16 +119,7 @@ describe('invalid requests get 400 with an OperationOutcome', () => {
   }
 
   it('order-select: selections that are not in draftOrders', async () => {
-    const body = {
-      hook: 'order-select',
-      hookInstance: crypto.randomUUID(),
-      context: {
-        userId: 'Practitioner/dr1',
-        patientId: 'p1',
-        selections: ['ServiceRequest/missing'],
-        draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'ServiceRequest', id: 'sr1' } }] },
-      },
-    };
+    const body = orderSelect('ServiceRequest/missing');
     const res = await t.request.post('/cds-services/test-orders').send(body).expect(400);
     assert.match(res.body.issue[0].diagnostics, /selections/);
   });
@@ -251,16 +254,7 @@ describe('prefetch', () => {
 
 describe('responses', () => {
   it('cards get uuids (cards and suggestions) and conform to the response schema', async () => {
-    const body = {
-      hook: 'order-select',
-      hookInstance: crypto.randomUUID(),
-      context: {
-        userId: 'Practitioner/dr1',
-        patientId: 'p1',
-        selections: ['ServiceRequest/sr1'],
-        draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'ServiceRequest', id: 'sr1' } }] },
-      },
-    };
+    const body = orderSelect('ServiceRequest/sr1');
     const res = await t.request.post('/cds-services/test-orders').send(body).expect(200);
     assert.deepEqual(responseProblems(res.body), []);
     const card = res.body.cards[0];
