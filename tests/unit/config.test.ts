@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -84,5 +85,23 @@ describe('configuration', () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /Invalid configuration: fhir\.timeoutMs must be >= 1/);
     assert.doesNotMatch(result.stderr, /at .*\.ts:\d+/, 'no stack trace');
+  });
+
+  it('warns at every start when authentication is turned off', async () => {
+    const dir = tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+      env: { ...process.env, CDS_CONFIG: '', PORT: '0', HOST: '127.0.0.1', CDS_AUTH_DISABLED: 'true', CDS_SQLITE_PATH: join(dir, 'db.sqlite') },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      const seenBefore = output.includes('"msg":"listening"');
+      output += chunk.toString();
+      if (!seenBefore && output.includes('"msg":"listening"')) child.kill('SIGTERM'); // once: a second signal would not drain
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    const lines = output.trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
+    assert.ok(lines.some((l) => l.level === 'warn' && /authentication is DISABLED/.test(l.msg)), output);
+    assert.ok(lines.some((l) => l.msg === 'stopped'), 'drains and stops on SIGTERM');
+    assert.equal(code, 0);
   });
 });
