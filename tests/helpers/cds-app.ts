@@ -14,20 +14,23 @@ import { testServices } from './test-services.js';
 export const PUBLIC_BASE = 'http://cds.test';
 export const CLIENT_ISS = 'https://ehr.test';
 
+const created: string[] = [];
+process.once('exit', () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tempDir(prefix = 'cds-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 /** Loads a configuration through the real loader from a temporary JSON file. */
 export function configFrom(json: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Config {
-  const dir = tempDir('cds-config-');
-  const file = join(dir, 'config.json');
+  const file = join(tempDir('cds-config-'), 'config.json');
   writeFileSync(file, JSON.stringify(json));
-  try {
-    return loadConfig(env, file);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return loadConfig(env, file);
 }
 
 export interface TestApp {
