@@ -77,6 +77,7 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false); // answers to POSTs are never cached; hashing every body is wasted work
   app.set('trust proxy', config.server.trustProxy);
 
   app.use((req, res, next) => {

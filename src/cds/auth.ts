@@ -1,17 +1,13 @@
 // CDS client authentication (CDS Hooks 2.0.1 §Trusting CDS Clients): a JWT signed with an asymmetric
 // key of a configured issuer, aud = the URL called, exp/iat/jti required, jti never accepted twice.
 // Every failure becomes the same 401; the reason goes to the log only.
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
-  jwtVerify,
-  type JWTVerifyGetKey,
-  type ProtectedHeaderParameters,
-} from 'jose';
+// jose selects keys from JWKS (inline, URL, allow-listed jku) and caches remote ones; the signature is
+// checked with node:crypto (jws.ts) and the claims here, with jose's semantics (whole seconds).
+import { KeyObject, webcrypto } from 'node:crypto';
+import { createLocalJWKSet, createRemoteJWKSet, type CompactJWSHeaderParameters, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
-import type { Config, TrustedClient } from '../config.js';
+import type { Config, JwsAlgorithm, TrustedClient } from '../config.js';
+import { verifyCompactSignature } from './jws.js';
 
 export type AuthFailure =
   | 'missing-token'
@@ -72,7 +68,7 @@ export function createClientAuthenticator(config: Config['auth'], clock: () => D
     ttl: (config.maxTokenAgeSeconds + 2 * config.clockToleranceSeconds + 1) * 1000,
   });
 
-  function keySource({ client, onRecord }: ClientKeys, header: ProtectedHeaderParameters): JWTVerifyGetKey {
+  function keySource({ client, onRecord }: ClientKeys, header: CompactJWSHeaderParameters): JWTVerifyGetKey {
     if (header.jku !== undefined) {
       if (!client.allowedJku.includes(header.jku)) throw new AuthError('jku-not-allowed');
       let keySet = jkuKeySets.get(header.jku);
@@ -87,45 +83,88 @@ export function createClientAuthenticator(config: Config['auth'], clock: () => D
     async authenticate(authorization, audience) {
       const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
       if (!token) throw new AuthError('missing-token');
-      let header: ProtectedHeaderParameters;
-      let iss: unknown;
-      try {
-        header = decodeProtectedHeader(token);
-        iss = decodeJwt(token).iss;
-      } catch {
-        throw new AuthError('malformed-token');
-      }
-      const keys = typeof iss === 'string' ? clients.get(iss) : undefined;
+      const { header, payload } = decode(token);
+      const keys = typeof payload.iss === 'string' ? clients.get(payload.iss) : undefined;
       if (!keys) throw new AuthError('unknown-issuer');
-      if (typeof header.alg !== 'string' || !(keys.client.algorithms as string[]).includes(header.alg)) {
-        throw new AuthError('unsupported-alg');
-      }
+      const { client } = keys;
+      const alg = header.alg;
+      if (typeof alg !== 'string' || !(client.algorithms as string[]).includes(alg)) throw new AuthError('unsupported-alg');
       if (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT') throw new AuthError('bad-typ');
       if (typeof header.kid !== 'string' || header.kid === '') throw new AuthError('missing-kid');
+      // No JWS extensions are understood, so none may be critical (RFC 7515 §4.1.11).
+      if (header.crit !== undefined) throw new AuthError('invalid-token', 'crit header');
 
-      let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
-      try {
-        ({ payload } = await jwtVerify(token, keySource(keys, header), {
-          issuer: keys.client.iss,
-          audience,
-          algorithms: keys.client.algorithms,
-          requiredClaims: ['exp', 'iat', 'jti'],
-          maxTokenAge: config.maxTokenAgeSeconds,
-          clockTolerance: config.clockToleranceSeconds,
-          currentDate: clock(),
-        }));
-      } catch (error) {
-        if (error instanceof AuthError) throw error;
-        const { code, claim } = error as { code?: unknown; claim?: unknown };
-        throw new AuthError('invalid-token', [code, claim].filter((x) => typeof x === 'string').join(' ') || undefined);
-      }
-      if (typeof payload.jti !== 'string' || payload.jti === '') throw new AuthError('invalid-token');
+      const key = await resolveKey(keySource(keys, header as CompactJWSHeaderParameters), header as CompactJWSHeaderParameters);
+      if (!(await verifyCompactSignature(token, alg as JwsAlgorithm, key))) throw new AuthError('invalid-token', 'signature');
+      const problem = claimProblem(payload, client.iss, audience, Math.floor(clock().getTime() / 1000), config);
+      if (problem) throw new AuthError('invalid-token', problem);
+
       const tenant = typeof payload.tenant === 'string' ? payload.tenant : undefined;
-      if (keys.client.tenant !== undefined && tenant !== keys.client.tenant) throw new AuthError('wrong-tenant');
-      const replayKey = `${keys.client.iss}\u0000${payload.jti}`;
+      if (client.tenant !== undefined && tenant !== client.tenant) throw new AuthError('wrong-tenant');
+      const replayKey = `${client.iss}\u0000${payload.jti as string}`;
       if (seenJti.has(replayKey)) throw new AuthError('replayed-jti');
       seenJti.set(replayKey, true);
-      return tenant === undefined ? { iss: keys.client.iss } : { iss: keys.client.iss, tenant };
+      return tenant === undefined ? { iss: client.iss } : { iss: client.iss, tenant };
     },
   };
+}
+
+type Json = Record<string, unknown>;
+
+function decodePart(part: string | undefined): Json {
+  const value: unknown = JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+  return value as Json;
+}
+
+function decode(token: string): { header: Json; payload: Json } {
+  const parts = token.split('.');
+  // An empty signature is well-formed (alg "none"); it is refused later for its algorithm.
+  if (parts.length !== 3 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) throw new AuthError('malformed-token');
+  try {
+    return { header: decodePart(parts[0]), payload: decodePart(parts[1]) };
+  } catch {
+    throw new AuthError('malformed-token');
+  }
+}
+
+/** Imported keys are cached by jose; their node:crypto form is cached here against the same objects. */
+const keyObjects = new WeakMap<object, KeyObject>();
+
+async function resolveKey(getKey: JWTVerifyGetKey, header: CompactJWSHeaderParameters): Promise<KeyObject> {
+  let key: unknown;
+  try {
+    key = await getKey(header, { payload: '', signature: '' });
+  } catch (error) {
+    throw new AuthError('invalid-token', (error as { code?: string }).code ?? 'no key');
+  }
+  if (key instanceof KeyObject) return key;
+  if (typeof key === 'object' && key !== null) {
+    const cached = keyObjects.get(key);
+    if (cached) return cached;
+    try {
+      const keyObject = KeyObject.from(key as webcrypto.CryptoKey);
+      keyObjects.set(key, keyObject);
+      return keyObject;
+    } catch {
+      // Not a CryptoKey: a raw JWK or secret, which we never verify with.
+    }
+  }
+  throw new AuthError('invalid-token', 'unusable key');
+}
+
+/** The registered-claim checks of jwtVerify (jose semantics, whole seconds); a description of the first failure. */
+function claimProblem(payload: Json, iss: string, audience: string, now: number, config: Config['auth']): string | undefined {
+  const tolerance = config.clockToleranceSeconds;
+  const { aud, exp, nbf, iat, jti } = payload;
+  if (payload.iss !== iss) return 'iss';
+  if (aud !== audience && !(Array.isArray(aud) && aud.includes(audience))) return 'aud';
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'exp missing';
+  if (exp <= now - tolerance) return 'expired';
+  if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + tolerance)) return 'nbf';
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return 'iat missing';
+  if (now - iat < -tolerance) return 'iat in the future';
+  if (now - iat - tolerance > config.maxTokenAgeSeconds) return 'too old (iat)';
+  if (typeof jti !== 'string' || jti === '') return 'jti missing';
+  return undefined;
 }

@@ -62,7 +62,9 @@ export function cdsRouter(options: CdsRouterOptions): Router {
 
   const jsonBody: RequestHandler[] = [
     express.json({ limit: options.bodyLimit, type: JSON_TYPES }),
-    (req, _res, next) => next(req.is(JSON_TYPES) ? undefined : unsupportedMediaType('Content-Type must be application/json')),
+    // The parser skips other media types, leaving no body; an empty JSON body is left to the schema check.
+    (req, _res, next) =>
+      next(req.body === undefined && !req.is(JSON_TYPES) ? unsupportedMediaType('Content-Type must be application/json') : undefined),
   ];
 
   router.get('/', auth, (_req, res) => {

@@ -1,6 +1,8 @@
-// Embedded SQLite store (better-sqlite3): WAL journal, synchronous=FULL so an acknowledged feedback
-// survives a crash or power loss. Issued-card records are batched (one transaction per flush) because
-// they are written on the hook path at hook rates.
+// Embedded SQLite store (better-sqlite3), WAL journal. Feedback goes through a synchronous=FULL
+// connection so an acknowledged feedback survives a crash or power loss. Issued-card records are
+// written on the hook path at hook rates: batched, through a second connection with synchronous=NORMAL
+// (no fsync per commit, which stalled the event loop for milliseconds); a power loss may drop the
+// last batches, which only turns their later feedback into "(unknown card)".
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -41,6 +43,7 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  private readonly cardDb: Database.Database;
   private readonly insertFeedback: Database.Statement;
   private readonly insertCard: Database.Statement;
   private readonly saveAll: (records: readonly FeedbackRecord[]) => void;
@@ -57,6 +60,9 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.cardDb = options.path === ':memory:' ? this.db : new Database(options.path);
+    this.cardDb.pragma('synchronous = NORMAL');
+    this.cardDb.pragma('busy_timeout = 5000');
     this.batchSize = options.flushBatchSize ?? 500;
     this.intervalMs = options.flushIntervalMs ?? 200;
     this.insertFeedback = this.db.prepare(`INSERT INTO feedback
@@ -64,7 +70,7 @@ export class SqliteStore implements Store {
        outcome_timestamp, received_at, client_iss)
       VALUES (@serviceId, @card, @outcome, @acceptedSuggestions, @reasonSystem, @reasonCode, @reasonDisplay, @userComment,
        @outcomeTimestamp, @receivedAt, @clientIss)`);
-    this.insertCard = this.db.prepare(`INSERT OR IGNORE INTO issued_card
+    this.insertCard = this.cardDb.prepare(`INSERT OR IGNORE INTO issued_card
       (uuid, service_id, topic_system, topic_code, topic_display, issued_at)
       VALUES (@uuid, @serviceId, @topicSystem, @topicCode, @topicDisplay, @issuedAt)`);
     this.saveAll = this.db.transaction((records: readonly FeedbackRecord[]) => {
@@ -84,7 +90,7 @@ export class SqliteStore implements Store {
         });
       }
     });
-    this.flushCards = this.db.transaction((cards: readonly IssuedCard[]) => {
+    this.flushCards = this.cardDb.transaction((cards: readonly IssuedCard[]) => {
       for (const c of cards) {
         this.insertCard.run({
           uuid: c.uuid,
@@ -145,6 +151,7 @@ export class SqliteStore implements Store {
   close(): void {
     if (!this.db.open) return;
     this.flush();
+    if (this.cardDb !== this.db) this.cardDb.close();
     this.db.close();
   }
 }
