@@ -74,6 +74,9 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
   const authenticator = config.auth.disabled ? null : (deps.authenticator ?? createClientAuthenticator(config.auth, clock));
   const fhirClients = deps.fhirClients ?? new FhirClientFactory(config.fhir);
   let ready = true;
+  // The request line is built only from fields chosen below (ids, status, timing); redaction, which
+  // cost ~10 µs a line in the hook benchmark, stays on for every other log call.
+  const requestLog = logger.child({}, { redact: [] });
 
   const app = express();
   app.disable('x-powered-by');
@@ -91,7 +94,7 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
         metrics.hookDuration.observe({ service: state.serviceId, hook: state.hook ?? 'unknown' }, seconds);
         metrics.hookRequests.inc({ service: state.serviceId, outcome: outcomeForStatus(statusCode, state.cards ?? 0) });
       }
-      logger.info(
+      requestLog.info(
         {
           reqId: state.reqId,
           method: req.method,

@@ -6,7 +6,7 @@ import { createServices } from '../cds-services/index.js';
 import { createApp } from './app.js';
 import { ServiceRegistry } from './cds/service.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger } from './ops/logger.js';
+import { createLogDestination, createLogger } from './ops/logger.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { formatFeedbackSummary } from './store/feedback-report.js';
 
@@ -22,7 +22,7 @@ function port(value: string): number {
 
 async function serve(options: { config?: string }): Promise<void> {
   const config = configFrom(options.config);
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, createLogDestination());
   if (config.auth.disabled) {
     logger.warn('client authentication is DISABLED (auth.disabled): any caller can invoke the services; never do this outside development');
   } else if (config.auth.clients.length === 0) {

@@ -7,11 +7,10 @@ import { once } from 'node:events';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { pino } from 'pino';
 import { createApp } from '../../src/app.js';
 import { ServiceRegistry, type CdsService } from '../../src/cds/service.js';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/ops/logger.js';
+import { createLogDestination, createLogger } from '../../src/ops/logger.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { BARE_PATH, SERVICE_ID } from './common.js';
 
@@ -51,8 +50,8 @@ let close = (): void => undefined;
 if (mode === 'app' && configFile && logFile) {
   // The real loader (schema, defaults), with publicBaseUrl given the way an operator would: by environment.
   const config = loadConfig({ CDS_PUBLIC_BASE_URL: `http://127.0.0.1:${port}` }, configFile);
-  // Synchronous file writes, like pino's default stdout destination in production (main.ts).
-  const destination = pino.destination({ dest: logFile, sync: true });
+  // The same buffered sink main.ts uses for stdout, here to a file.
+  const destination = createLogDestination(logFile);
   const logger = createLogger(config.log.level, destination);
   const store = new SqliteStore({ path: config.store.sqlitePath });
   const app = createApp(config, { registry: new ServiceRegistry([trivialService]), store, logger });

@@ -3,7 +3,7 @@
 // Every failure becomes the same 401; the reason goes to the log only.
 // jose selects keys from JWKS (inline, URL, allow-listed jku) and caches remote ones; the signature is
 // checked with node:crypto (jws.ts) and the claims here, with jose's semantics (whole seconds).
-import { KeyObject, webcrypto } from 'node:crypto';
+import { KeyObject, type webcrypto } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, type CompactJWSHeaderParameters, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { Config, JwsAlgorithm, TrustedClient } from '../config.js';

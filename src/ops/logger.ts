@@ -2,6 +2,8 @@
 // second line of defence should a request, header or token object ever be passed to the logger.
 import { pino, type DestinationStream, type Logger } from 'pino';
 
+export type LogDestination = ReturnType<typeof pino.destination>;
+
 const REDACT = [
   'authorization',
   '*.authorization',
@@ -30,4 +32,16 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   );
+}
+
+/**
+ * The production log sink: asynchronous writes to a file descriptor or path. Under load, lines that
+ * arrive while a write is in flight go out together in the next one instead of one synchronous write
+ * syscall per line (which the hook benchmark showed as ~9% of a hook's CPU); when idle, each line is
+ * written at once. Pending lines are flushed at exit; a hard crash can lose the lines still pending.
+ */
+export function createLogDestination(dest: number | string = 1): LogDestination {
+  const destination = pino.destination({ dest, sync: false });
+  process.once('exit', () => destination.flushSync());
+  return destination;
 }
