@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { issuedCardsPath } from '../../src/store/sqlite-store.js';
 import { BARE_PATH, CLIENT_ISS, HOOK_PATH } from './common.js';
 
 const { values: args } = parseArgs({
@@ -365,7 +366,7 @@ async function runHook(key: Key, keys: Key[], verifyMs: number, dir: string, bar
   }
   // Evidence that the server did the production work: one request log line and one issued card per call.
   const logLines = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"msg":"request"')).length;
-  const db = new Database(sqlitePath, { readonly: true });
+  const db = new Database(issuedCardsPath(sqlitePath), { readonly: true });
   const cards = (db.prepare('SELECT COUNT(*) AS n FROM issued_card').get() as { n: number }).n;
   db.close();
   return { ...measured, paced: pacedRun, log: `${logLines} request log lines, ${cards} issued_card rows` };

@@ -24,7 +24,7 @@ export type AuthFailure =
 
 export class AuthError extends Error {
   override name = 'AuthError';
-  /** For logs: the verifier's error code and claim, e.g. `ERR_JWT_CLAIM_VALIDATION_FAILED aud`. */
+  /** For logs only: which check failed, e.g. `signature`, `expired`, `aud`. */
   constructor(
     readonly reason: AuthFailure,
     readonly detail?: string,

@@ -1,9 +1,12 @@
-// Embedded SQLite store (better-sqlite3), WAL journal. Feedback goes through a synchronous=FULL
-// connection so an acknowledged feedback survives a crash or power loss. Issued-card records are
-// written on the hook path at hook rates: batched, through a second connection with synchronous=NORMAL
-// (no fsync per commit, which stalled the event loop for milliseconds); a power loss may drop the
-// last batches, which only turns their later feedback into "(unknown card)".
-import { mkdirSync } from 'node:fs';
+// Embedded SQLite store (better-sqlite3), WAL journals, two files:
+// - `<path>` holds feedback, written with synchronous=FULL so an acknowledged feedback survives a crash
+//   or power loss;
+// - `<path minus .sqlite>-issued-cards.sqlite` indexes the cards we returned (uuid → service, topic).
+//   It is written on the hook path at hook rates, so in batches and with synchronous=OFF: any fsync
+//   there (per commit, or in the WAL checkpoints) stalled the event loop for up to ~100 ms in the hook
+//   benchmark. A power loss may lose or corrupt this index only; a corrupt one is recreated at start,
+//   and feedback on its cards then counts as "(unknown card)".
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FeedbackRecord, FeedbackSummaryRow, IssuedCard, Store } from './store.js';
@@ -24,6 +27,9 @@ CREATE TABLE IF NOT EXISTS feedback (
   client_iss TEXT
 );
 CREATE INDEX IF NOT EXISTS feedback_card ON feedback (card_uuid);
+`;
+
+const CARD_SCHEMA = `
 CREATE TABLE IF NOT EXISTS issued_card (
   uuid TEXT PRIMARY KEY,
   service_id TEXT NOT NULL,
@@ -35,6 +41,7 @@ CREATE TABLE IF NOT EXISTS issued_card (
 `;
 
 export interface SqliteStoreOptions {
+  /** The feedback database file; the issued-card index lives beside it. */
   path: string;
   /** Issued cards are flushed when this many are buffered, or after flushIntervalMs. */
   flushBatchSize?: number;
@@ -54,15 +61,15 @@ export class SqliteStore implements Store {
   private readonly intervalMs: number;
 
   constructor(options: SqliteStoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    mkdirSync(dirname(options.path), { recursive: true });
+    const cardPath = issuedCardsPath(options.path);
+    this.cardDb = openIssuedCards(cardPath);
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    this.cardDb = options.path === ':memory:' ? this.db : new Database(options.path);
-    this.cardDb.pragma('synchronous = NORMAL');
-    this.cardDb.pragma('busy_timeout = 5000');
+    this.db.prepare('ATTACH DATABASE ? AS cards').run(cardPath);
     this.batchSize = options.flushBatchSize ?? 500;
     this.intervalMs = options.flushIntervalMs ?? 200;
     this.insertFeedback = this.db.prepare(`INSERT INTO feedback
@@ -105,7 +112,6 @@ export class SqliteStore implements Store {
   }
 
   saveFeedback(records: readonly FeedbackRecord[]): void {
-    this.flush();
     this.saveAll(records);
   }
 
@@ -137,7 +143,7 @@ export class SqliteStore implements Store {
                 WHEN f.reason_code IS NULL THEN '(none given)'
                 ELSE COALESCE(f.reason_system || '|', '') || f.reason_code END AS reason,
            COUNT(*) AS count
-         FROM feedback f LEFT JOIN issued_card c ON c.uuid = f.card_uuid
+         FROM feedback f LEFT JOIN cards.issued_card c ON c.uuid = f.card_uuid
          GROUP BY 1, 2, 3, 4
          ORDER BY 1, 2, 3 DESC, 5 DESC, 4`,
       )
@@ -151,7 +157,32 @@ export class SqliteStore implements Store {
   close(): void {
     if (!this.db.open) return;
     this.flush();
-    if (this.cardDb !== this.db) this.cardDb.close();
+    this.cardDb.close();
     this.db.close();
+  }
+}
+
+/** `data/cds.sqlite` → `data/cds-issued-cards.sqlite`. */
+export function issuedCardsPath(path: string): string {
+  return path.replace(/(\.sqlite3?|\.db)?$/, (extension) => `-issued-cards${extension || '.sqlite'}`);
+}
+
+function openIssuedCards(path: string): Database.Database {
+  const open = (): Database.Database => {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = OFF');
+    db.pragma('busy_timeout = 5000');
+    db.exec(CARD_SCHEMA);
+    return db;
+  };
+  try {
+    return open();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB') throw error;
+    // Only an index of past cards: start it afresh rather than refuse to serve.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+    return open();
   }
 }

@@ -1,11 +1,12 @@
 // Feedback: validated, stored in SQLite, still there after a restart, and reported by the CLI.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { patientView, startTestApp, tempDir } from '../helpers/cds-app.js';
+import { issuedCardsPath } from '../../src/store/sqlite-store.js';
 import { TOPIC_SYSTEM } from '../helpers/test-services.js';
 
 const run = promisify(execFile);
@@ -50,6 +51,7 @@ describe('feedback', () => {
       .expect(200);
     first.close();
     assert.ok(existsSync(sqlitePath));
+    assert.ok(existsSync(issuedCardsPath(sqlitePath)), 'the issued-card index lives beside the feedback database');
 
     const second = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
     const rows = second.store.feedbackSummary();
@@ -67,6 +69,28 @@ describe('feedback', () => {
     assert.match(stdout, /test-echo {2}echo: 1 accepted, 3 overridden/);
     const json = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'feedback-report', '--json'], { env });
     assert.deepEqual(JSON.parse(json.stdout), rows);
+  });
+
+  it('recreates a corrupt issued-card index at start and keeps the feedback', async () => {
+    const sqlitePath = join(tempDir(), 'cds.sqlite');
+    const first = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
+    const card = await issueCard(first);
+    await first.request.post('/cds-services/test-echo/feedback').send({ feedback: [item(card, { outcome: 'accepted' })] }).expect(200);
+    first.close();
+    writeFileSync(issuedCardsPath(sqlitePath), 'this is not a database, as a power loss might leave it'.repeat(100));
+    for (const suffix of ['-wal', '-shm']) rmSync(`${issuedCardsPath(sqlitePath)}${suffix}`, { force: true });
+
+    const second = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
+    try {
+      assert.deepEqual(second.store.feedbackSummary(), [
+        { serviceId: 'test-echo', cardTopic: '(unknown card)', outcome: 'accepted', reason: '', count: 1 },
+      ]);
+      const next = await issueCard(second);
+      await second.request.post('/cds-services/test-echo/feedback').send({ feedback: [item(next, { outcome: 'accepted' })] }).expect(200);
+      assert.equal(second.store.feedbackSummary().find((r) => r.cardTopic === 'echo')?.count, 1);
+    } finally {
+      second.close();
+    }
   });
 
   const invalid: [string, unknown][] = [
