@@ -58,12 +58,13 @@ export async function invokeService(
   id: string,
   body: unknown,
   deps: EngineDeps,
-  log: Logger,
+  logger: Logger,
   onParsed: (request: HookRequest) => void = () => undefined,
 ): Promise<Invocation> {
   const candidates = servicesWithId(deps.registry, id);
   const request = parseHookRequest(body);
   onParsed(request);
+  const log = logger.child({ reqId: request.hookInstance });
   const service = candidates.find((s) => s.definition.hook === request.hook);
   if (!service) throw badRequest(`CDS service "${id}" does not serve hook "${request.hook}"`, ['hook']);
 

@@ -135,5 +135,7 @@ describe('logs', () => {
     assert.equal(line.status, 200);
     assert.equal(line.serviceId, 'test-echo');
     assert.equal(line.clientIss, CLIENT_ISS);
+    const warning = t.logLines().find((l) => l.msg === 'fhirServer is not allow-listed; no FHIR access for this call');
+    assert.equal(warning?.reqId, body.hookInstance, 'handler-level lines carry the same request id');
   });
 });
