@@ -19,12 +19,6 @@ export interface EngineDeps {
   checkResponses: boolean;
 }
 
-export interface Invocation {
-  service: CdsService;
-  request: HookRequest;
-  response: CdsResponse;
-}
-
 /** Looks up the services registered under `id`; 404 when there are none. */
 export function servicesWithId(registry: ServiceRegistry, id: string): readonly CdsService[] {
   const services = registry.withId(id);
@@ -60,7 +54,7 @@ export async function invokeService(
   deps: EngineDeps,
   logger: Logger,
   onParsed: (request: HookRequest) => void = () => undefined,
-): Promise<Invocation> {
+): Promise<CdsResponse> {
   const candidates = servicesWithId(deps.registry, id);
   const request = parseHookRequest(body);
   onParsed(request);
@@ -91,5 +85,5 @@ export async function invokeService(
   deps.store.recordIssuedCards(
     response.cards.map((card) => ({ uuid: card.uuid as string, serviceId: id, topic: card.source.topic, issuedAt })),
   );
-  return { service, request, response };
+  return response;
 }

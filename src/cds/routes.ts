@@ -74,7 +74,7 @@ export function cdsRouter(options: CdsRouterOptions): Router {
   router.post('/:id', auth, ...jsonBody, async (req, res) => {
     const state = requestState(res);
     const id = req.params.id as string;
-    const { response } = await invokeService(id, req.body, options, logger, (request) => {
+    const response = await invokeService(id, req.body, options, logger, (request) => {
       state.reqId = request.hookInstance;
       state.hook = request.hook;
     });
