@@ -94,7 +94,8 @@ export function createClientAuthenticator(config: Config['auth'], clock: () => D
       // No JWS extensions are understood, so none may be critical (RFC 7515 §4.1.11).
       if (header.crit !== undefined) throw new AuthError('invalid-token', 'crit header');
 
-      const key = await resolveKey(keySource(keys, header as CompactJWSHeaderParameters), header as CompactJWSHeaderParameters);
+      const jwsHeader = header as CompactJWSHeaderParameters;
+      const key = await resolveKey(keySource(keys, jwsHeader), jwsHeader);
       if (!(await verifyCompactSignature(token, alg as JwsAlgorithm, key))) throw new AuthError('invalid-token', 'signature');
       const problem = claimProblem(payload, client.iss, audience, Math.floor(clock().getTime() / 1000), config);
       if (problem) throw new AuthError('invalid-token', problem);
@@ -118,9 +119,9 @@ function decodePart(part: string | undefined): Json {
 }
 
 function decode(token: string): { header: Json; payload: Json } {
+  // Three base64url parts; an empty signature is well-formed (alg "none") and refused later for its algorithm.
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) throw new AuthError('malformed-token');
   const parts = token.split('.');
-  // An empty signature is well-formed (alg "none"); it is refused later for its algorithm.
-  if (parts.length !== 3 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) throw new AuthError('malformed-token');
   try {
     return { header: decodePart(parts[0]), payload: decodePart(parts[1]) };
   } catch {

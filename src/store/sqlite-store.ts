@@ -170,11 +170,16 @@ export function issuedCardsPath(path: string): string {
 function openIssuedCards(path: string): Database.Database {
   const open = (): Database.Database => {
     const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = OFF');
-    db.pragma('busy_timeout = 5000');
-    db.exec(CARD_SCHEMA);
-    return db;
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = OFF');
+      db.pragma('busy_timeout = 5000');
+      db.exec(CARD_SCHEMA);
+      return db;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   };
   try {
     return open();
