@@ -22,6 +22,26 @@ export interface FhirServerEntry {
   allowInsecureHttp: boolean;
 }
 
+export type DicomwebAuth =
+  | { type: 'none' }
+  | { type: 'bearer'; tokenEnv: string }
+  | { type: 'basic'; username: string; passwordEnv: string };
+
+/** A PACS the service may fetch from; secrets are named by environment variable, never written in the file. */
+export interface DicomwebEndpointEntry {
+  baseUrl: string;
+  allowInsecureHttp: boolean;
+  auth: DicomwebAuth;
+}
+
+export interface ImagingLimits {
+  maxBytes: number;
+  /** Rows × columns. */
+  maxPixels: number;
+  maxFrames: number;
+  decodeTimeoutMs: number;
+}
+
 export interface Config {
   mode: 'production' | 'development';
   server: { host: string; port: number; publicBaseUrl?: string; bodyLimit: string; trustProxy: boolean | string };
@@ -35,6 +55,13 @@ export interface Config {
     clients: TrustedClient[];
   };
   fhir: { servers: FhirServerEntry[]; timeoutMs: number; maxPages: number };
+  imaging: {
+    lookbackDays: number;
+    dicomweb: { endpoints: DicomwebEndpointEntry[]; timeoutMs: number };
+    limits: ImagingLimits;
+  };
+  /** Threads for CPU-bound work (decode, preprocessing, inference); default min(cores, 4). */
+  workers: { threads?: number; maxQueue: number };
   store: { sqlitePath: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   metrics: { enabled: boolean };
@@ -57,6 +84,10 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   CDS_AUTH_CLIENTS: 'auth.clients',
   CDS_FHIR_SERVERS: 'fhir.servers',
   CDS_FHIR_TIMEOUT_MS: 'fhir.timeoutMs',
+  CDS_IMAGING_LOOKBACK_DAYS: 'imaging.lookbackDays',
+  CDS_DICOMWEB_ENDPOINTS: 'imaging.dicomweb.endpoints',
+  CDS_DICOMWEB_TIMEOUT_MS: 'imaging.dicomweb.timeoutMs',
+  CDS_WORKER_THREADS: 'workers.threads',
   CDS_SQLITE_PATH: 'store.sqlitePath',
   CDS_LOG_LEVEL: 'log.level',
   CDS_METRICS_ENABLED: 'metrics.enabled',
@@ -106,7 +137,7 @@ function readFile(path: string): Json {
 }
 
 /** Checks a schema cannot express; each names its key. */
-function checkSemantics(config: Config): void {
+function checkSemantics(config: Config, env: NodeJS.ProcessEnv): void {
   config.auth.clients.forEach((client, i) => {
     const key = `auth.clients[${i}]`;
     if (client.jwks && client.jwksUrl) throw new ConfigError(`Invalid configuration: ${key} has both jwks and jwksUrl; give one`);
@@ -122,6 +153,16 @@ function checkSemantics(config: Config): void {
       throw new ConfigError(
         `Invalid configuration: fhir.servers[${i}].baseUrl must be https (set allowInsecureHttp: true only for development)`,
       );
+    }
+  });
+  config.imaging.dicomweb.endpoints.forEach((endpoint, i) => {
+    const key = `imaging.dicomweb.endpoints[${i}]`;
+    if (endpoint.baseUrl.startsWith('http:') && !endpoint.allowInsecureHttp) {
+      throw new ConfigError(`Invalid configuration: ${key}.baseUrl must be https (set allowInsecureHttp: true only for development)`);
+    }
+    const secretEnv = endpoint.auth.type === 'bearer' ? endpoint.auth.tokenEnv : endpoint.auth.type === 'basic' ? endpoint.auth.passwordEnv : undefined;
+    if (secretEnv !== undefined && !env[secretEnv]) {
+      throw new ConfigError(`Invalid configuration: ${key}.auth names environment variable ${secretEnv}, which is not set`);
     }
   });
 }
@@ -149,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file: string | 
     const origin = sources.get(topPath) ?? (file ? `file ${file}` : 'defaults');
     throw new ConfigError(`Invalid configuration: ${path || '(root)'} ${detail} (from ${origin})`);
   }
-  checkSemantics(raw);
+  checkSemantics(raw, env);
   // Env values arrive as strings; "true"/"false" mean the booleans, anything else is an express trust-proxy spec.
   if (raw.server.trustProxy === 'true' || raw.server.trustProxy === 'false') raw.server.trustProxy = raw.server.trustProxy === 'true';
   return raw;
