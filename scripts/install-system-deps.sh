@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages this project needs that a fresh machine may lack. Idempotent; needs root.
 #   build tools: better-sqlite3 compiles its native addon from source (its prebuilt download is unreachable).
+#   orthanc, orthanc-dicomweb, orthanc-gdcm: the PACS the imaging tests and the demo start on loopback
+#     (DICOMweb for QIDO/WADO-RS; GDCM so it can transcode JPEG 2000 for clients that ask).
+#   dcmtk, libgdcm-tools: dcmcrle/dcmcjpeg/dcmcjpls and gdcmconv write the compressed test fixtures,
+#     so the decoder is tested on files that other DICOM software produced.
 set -euo pipefail
 
-packages=(python3 make g++)
+packages=(python3 make g++ orthanc orthanc-dicomweb orthanc-gdcm dcmtk libgdcm-tools)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

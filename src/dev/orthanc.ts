@@ -60,7 +60,8 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Runnin
     RegisteredUsers: users,
     Plugins: [join(plugins, 'libOrthancDicomWeb.so'), join(plugins, 'libOrthancGdcm.so')],
     DicomWeb: { Enable: true, Root: '/dicom-web/', StudiesMetadata: 'Full', SeriesMetadata: 'Full' },
-    Gdcm: { Enable: true },
+    // GDCM cannot read 12-bit JPEG and Orthanc 1.10 crashes when it tries; DCMTK transcodes the rest.
+    Gdcm: { Enable: true, RestrictTransferSyntaxes: ['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.91'] },
   };
   const configPath = join(directory, 'orthanc.json');
   await writeFile(configPath, JSON.stringify(config));

@@ -3,6 +3,7 @@
 
 export type ImagingErrorCode =
   // finding the image
+  | 'fhir-error'
   | 'no-eligible-study'
   | 'no-dicomweb-endpoint'
   | 'endpoint-not-allowed'

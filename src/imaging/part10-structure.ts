@@ -129,11 +129,8 @@ class Walker {
   }
 }
 
-/**
- * Checks that the file is a complete, well-formed Part 10 file and locates its pixel data.
- * `implicitVrFor` tells whether a transfer syntax uses implicit VR, or undefined when it is not supported.
- */
-export function checkPart10Structure(bytes: Uint8Array, implicitVrFor: (transferSyntaxUid: string) => boolean | undefined): Part10Structure {
+/** Reads the file meta group: checks the preamble and returns the transfer syntax and where the dataset starts. */
+export function readFileMeta(bytes: Uint8Array): { transferSyntaxUid: string; datasetOffset: number } {
   if (bytes.byteLength < 132 || bytes[128] !== 0x44 || bytes[129] !== 0x49 || bytes[130] !== 0x43 || bytes[131] !== 0x4d) {
     throw new ImagingError('not-dicom', 'not a DICOM Part 10 file (no "DICM" preamble)');
   }
@@ -144,10 +141,19 @@ export function checkPart10Structure(bytes: Uint8Array, implicitVrFor: (transfer
     const { tag, length, valueOffset } = meta.header(at);
     if (length === UNDEFINED_LENGTH) throw new ImagingError('malformed', 'file meta element has undefined length');
     if (valueOffset + length > bytes.byteLength) throw new ImagingError('truncated', 'file ends inside the file meta information');
-    if (tag === 0x00020010) transferSyntaxUid = meta.ascii(valueOffset, length);
+    if (tag === 0x00020010) transferSyntaxUid = meta.ascii(valueOffset, Math.min(length, 64));
     at = valueOffset + length;
   }
   if (!transferSyntaxUid) throw new ImagingError('malformed', 'file meta information has no transfer syntax');
+  return { transferSyntaxUid, datasetOffset: at };
+}
+
+/**
+ * Checks that the file is a complete, well-formed Part 10 file and locates its pixel data.
+ * `implicitVrFor` tells whether a transfer syntax uses implicit VR, or undefined when it is not supported.
+ */
+export function checkPart10Structure(bytes: Uint8Array, implicitVrFor: (transferSyntaxUid: string) => boolean | undefined): Part10Structure {
+  const { transferSyntaxUid, datasetOffset: at } = readFileMeta(bytes);
   const implicitVr = implicitVrFor(transferSyntaxUid);
   if (implicitVr === undefined) throw new ImagingError('unsupported-transfer-syntax', `transfer syntax ${transferSyntaxUid} is not supported`);
   const walker = new Walker(bytes, implicitVr);
