@@ -3,6 +3,7 @@
 // peak memory (in a child process), and the full QIDO + WADO + decode + preprocess path against a
 // local Orthanc. Prints medians and the targets from issue 3. Usage: npm run bench:imaging [-- --runs N]
 import { execFile } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +91,19 @@ try {
   const header = ['transfer syntax', 'file', 'parse+decode+preprocess', 'via worker pool', 'peak memory (× decoded 15 MB)', 'target'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const line of [header, widths.map((w) => '-'.repeat(w)), ...rows]) console.log(line.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
+
+  // The HTTP thread's view: how long its event loop is blocked while images decode.
+  const jpegLs = (await compressPart10(original, 'jpegLsLossless')).part10;
+  const stall = async (work: () => Promise<unknown>): Promise<number> => {
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    for (let i = 0; i < 5; i++) await work();
+    histogram.disable();
+    return histogram.max / 1e6;
+  };
+  const blockedInThread = await stall(async () => preprocess(await decodeDicom(jpegLs, BENCH_LIMITS), BENCH_SPEC));
+  const blockedWithPool = await stall(() => decodeInWorker(pool, jpegLs.slice(), { ...BENCH_LIMITS, decodeTimeoutMs: 60_000 }, BENCH_SPEC));
+  console.log(`\nevent-loop blocking while decoding the JPEG-LS file 5 times: longest stall ${ms(blockedInThread)} in this thread, ${ms(blockedWithPool)} with the worker pool`);
 
   const full = await fullPath(pool, original, runs);
   console.log(`\nfull path from a local Orthanc (QIDO + WADO-RS metadata + WADO-RS retrieve + decode + preprocess in a worker), uncompressed:`);

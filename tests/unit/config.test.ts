@@ -41,6 +41,24 @@ describe('configuration', () => {
     assert.deepEqual(config.fhir.servers, [{ baseUrl: 'https://fhir.example.org/r4', allowInsecureHttp: false }]);
   });
 
+  it('reads PACS endpoints with credentials named by environment variable, and imaging defaults', () => {
+    const config = configFrom(
+      {},
+      {
+        CDS_DICOMWEB_ENDPOINTS: '[{"baseUrl":"https://pacs.example.org/dicom-web","auth":{"type":"basic","username":"cds","passwordEnv":"PACS_PASSWORD"}}]',
+        PACS_PASSWORD: 'not-logged',
+        CDS_WORKER_THREADS: '3',
+      },
+    );
+    assert.deepEqual(config.imaging.dicomweb.endpoints, [
+      { baseUrl: 'https://pacs.example.org/dicom-web', allowInsecureHttp: false, auth: { type: 'basic', username: 'cds', passwordEnv: 'PACS_PASSWORD' } },
+    ]);
+    assert.ok(!JSON.stringify(config).includes('not-logged'), 'the secret stays in the environment');
+    assert.equal(config.workers.threads, 3);
+    assert.deepEqual(config.imaging.limits, { maxBytes: 104857600, maxPixels: 50000000, maxFrames: 1, decodeTimeoutMs: 10000 });
+    assert.equal(config.imaging.lookbackDays, 1825);
+  });
+
   const bad: [string, Record<string, unknown>, NodeJS.ProcessEnv, RegExp][] = [
     ['a port out of range from the environment', {}, { PORT: '70000' }, /server\.port .*\(from PORT\)/],
     ['a port that is not a number', {}, { PORT: 'abc' }, /server\.port/],
@@ -53,6 +71,10 @@ describe('configuration', () => {
     ['a publicBaseUrl with a trailing slash', { server: { publicBaseUrl: 'https://cds.example.org/' } }, {}, /server\.publicBaseUrl/],
     ['a body limit without unit', { server: { bodyLimit: '100' } }, {}, /server\.bodyLimit/],
     ['JSON that does not parse in the environment', {}, { CDS_AUTH_CLIENTS: '[{' }, /CDS_AUTH_CLIENTS is not valid JSON/],
+    ['an http PACS not marked for development', { imaging: { dicomweb: { endpoints: [{ baseUrl: 'http://pacs.local/dicom-web' }] } } }, {}, /imaging\.dicomweb\.endpoints\[0\]\.baseUrl must be https/],
+    ['a PACS token variable that is not set', { imaging: { dicomweb: { endpoints: [{ baseUrl: 'https://pacs/dw', auth: { type: 'bearer', tokenEnv: 'PACS_TOKEN' } }] } } }, {}, /imaging\.dicomweb\.endpoints\[0\]\.auth names environment variable PACS_TOKEN, which is not set/],
+    ['a PACS password written into the file', { imaging: { dicomweb: { endpoints: [{ baseUrl: 'https://pacs/dw', auth: { type: 'basic', username: 'u', password: 'secret' } }] } } }, {}, /imaging\.dicomweb\.endpoints\[0\]\.auth/],
+    ['zero worker threads', { workers: { threads: 0 } }, {}, /workers\.threads/],
   ];
   for (const [name, file, env, message] of bad) {
     it(`refuses ${name}, naming the key`, () => {
