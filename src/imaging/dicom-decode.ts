@@ -9,6 +9,9 @@ import { checkPart10Structure, type PixelDataLocation } from './part10-structure
 import { transferSyntaxInfo, type TransferSyntaxInfo } from './transfer-syntax.js';
 
 dcmjs.log.setLevel('silent');
+// The root level does not reach loggers dcmjs made at load time: its validation logger would write
+// "Invalid vr type" to stderr for every unknown VR in a file.
+dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
 
 export type ModalityLut =
   | { kind: 'identity' }
@@ -40,6 +43,8 @@ export interface DecodedImage {
   pixels: Uint8Array | Uint16Array;
   transferSyntaxUid: string;
   transferSyntax: TransferSyntaxInfo;
+  /** Lossy compression now or at any earlier time (a lossy transfer syntax, or LossyImageCompression "01"). */
+  lossyCompression: boolean;
   modalityLut: ModalityLut;
   windows: VoiWindow[];
   spacing: PixelSpacing | null;
@@ -111,7 +116,12 @@ function modalityLutOf(attributes: Attributes, warnings: string[]): ModalityLut 
     warnings.push('RescaleSlope 0 ignored');
     return { kind: 'identity' };
   }
-  return { kind: 'rescale', slope: slope ?? 1, intercept: intercept ?? 0 };
+  const rescale = { kind: 'rescale', slope: slope ?? 1, intercept: intercept ?? 0 } as const;
+  // Stored values are at most 16 bits; a rescale that overflows doubles there is corrupt, not an image.
+  if (!Number.isFinite(rescale.slope * 65536 + rescale.intercept) || !Number.isFinite(rescale.slope * -65536 + rescale.intercept)) {
+    throw new ImagingError('malformed', 'RescaleSlope/RescaleIntercept overflow');
+  }
+  return rescale;
 }
 
 function windowsOf(attributes: Attributes): VoiWindow[] {
@@ -229,6 +239,7 @@ export async function decodeDicom(part10: Uint8Array, limits: DecodeLimits): Pro
     pixels: asStoredArray(samples, bitsAllocated, count),
     transferSyntaxUid: structure.transferSyntaxUid,
     transferSyntax,
+    lossyCompression: transferSyntax.lossy || textOf(attributes.LossyImageCompression) === '01',
     modalityLut: modalityLutOf(attributes, warnings),
     windows: windowsOf(attributes),
     spacing: spacingOf(attributes, warnings),

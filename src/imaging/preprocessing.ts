@@ -25,6 +25,7 @@ export interface PreprocessingRecord {
     photometric: 'MONOCHROME1' | 'MONOCHROME2';
     transferSyntaxUid: string;
     transferSyntax: string;
+    /** The pixels went through lossy compression, now or before (e.g. before a PACS transcoded them). */
     lossyCompression: boolean;
   };
   modalityLut: string;
@@ -91,7 +92,7 @@ export function preprocess(image: DecodedImage, spec: PreprocessingSpec): Prepro
         photometric: image.photometric,
         transferSyntaxUid: image.transferSyntaxUid,
         transferSyntax: image.transferSyntax.name,
-        lossyCompression: image.transferSyntax.lossy,
+        lossyCompression: image.lossyCompression,
       },
       modalityLut: values.modalityLut,
       voi: values.voi,

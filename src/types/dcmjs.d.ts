@@ -37,7 +37,12 @@ declare module 'dcmjs' {
     };
   };
 
-  export const log: { setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void };
+  /** loglevel: the root logger, and named child loggers that do not follow the root's level once made. */
+  export interface Logger {
+    setLevel(level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'): void;
+    getLogger(name: string): Logger;
+  }
+  export const log: Logger;
 
   const dcmjs: { data: typeof data; log: typeof log };
   export default dcmjs;

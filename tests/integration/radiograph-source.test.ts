@@ -463,6 +463,8 @@ describe('RadiographSource on compressed studies', () => {
     assert.equal(prepared.source.transferSyntaxUid, EXPLICIT_VR_LITTLE_ENDIAN);
     assert.equal(prepared.preprocessing.source.transferSyntaxUid, EXPLICIT_VR_LITTLE_ENDIAN);
     assert.equal(prepared.preprocessing.source.bitsStored, 12);
+    // Arrived uncompressed, but LossyImageCompression "01" says it was lossy before the PACS transcoded it.
+    assert.equal(prepared.preprocessing.source.lossyCompression, true);
 
     const expected = await inThread(uncompressed);
     assert.deepEqual(prepared.preprocessing.voi, expected.record.voi);

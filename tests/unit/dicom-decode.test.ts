@@ -118,8 +118,14 @@ describe('decodeDicom: bad input gets a reason code', () => {
     await rejectsWith(decodeDicom(patchUs(sample(), 0x0028, 0x0010, 41), limits), 'pixel-data-length-mismatch');
   });
 
-  it('malformed: zero rows', async () => {
+  it('malformed: zero rows, or a rescale that overflows', async () => {
     await rejectsWith(decodeDicom(patchUs(sample(), 0x0028, 0x0010, 0), limits), 'malformed');
+    await rejectsWith(decodeDicom(sample({ RescaleSlope: '1e308', RescaleIntercept: 0 }), limits), 'malformed');
+  });
+
+  it('records earlier lossy compression from LossyImageCompression', async () => {
+    assert.equal((await decodeDicom(sample(), limits)).lossyCompression, false);
+    assert.equal((await decodeDicom(sample({ LossyImageCompression: '01' }), limits)).lossyCompression, true);
   });
 
   it('unsupported-photometric, unsupported-pixel-format and unsupported-transfer-syntax', async () => {

@@ -27,6 +27,7 @@ function image(overrides: Partial<DecodedImage> & Pick<DecodedImage, 'rows' | 'c
     photometric: 'MONOCHROME2',
     transferSyntaxUid: '1.2.840.10008.1.2.1',
     transferSyntax: transferSyntaxInfo('1.2.840.10008.1.2.1')!,
+    lossyCompression: false,
     modalityLut: { kind: 'identity' },
     windows: [],
     spacing: null,
