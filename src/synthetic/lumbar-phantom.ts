@@ -2,6 +2,7 @@
 // tissue, cortical rims, disc gaps, exposure gradient, noise), made for tests and for training the
 // demonstration model. It is not anatomy and nothing clinical may be learnt from it.
 import type { RadiographPixels } from './dicom-file.js';
+import { mulberry32 } from './random.js';
 
 export type PhantomView = 'lateral' | 'ap';
 export const LUMBAR_LEVELS = ['L1', 'L2', 'L3', 'L4', 'L5'] as const;
@@ -90,16 +91,6 @@ function shape(spec: ShapeSpec): Shape {
   const boundHeight = s.halfHeight + s.edge + 1;
   const extent = boundWidth * Math.abs(sin) + boundHeight * Math.abs(cos);
   return { ...s, cos, sin, boundWidth, boundHeight, top: Math.floor(s.cy - extent), bottom: Math.ceil(s.cy + extent) };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TEXTURE_SHIFT = 7;

@@ -24,15 +24,7 @@
 //   sometimes ending it with an EOI marker
 // Files without a transfer syntax, explicit VRs or a codestream fall back to another mutation.
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/synthetic/random.js';
 
 /** A seeded PRNG (mulberry32) with the draws the mutations need. */
 export class Rng {

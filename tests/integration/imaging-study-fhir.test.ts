@@ -2,7 +2,7 @@
 // Orthanc; candidates are resolved through the FHIR client, an instance chosen, and retrieved.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Bundle, Endpoint, ImagingStudy, ImagingStudySeries } from 'fhir/r4.js';
+import type { Bundle, ImagingStudy } from 'fhir/r4.js';
 import { startDevFhirServer, type DevFhirServer, type RecordedRequest } from '../../src/dev/fhir-server.js';
 import { startOrthanc, type RunningOrthanc } from '../../src/dev/orthanc.js';
 import { FhirClientFactory, type FhirClient } from '../../src/fhir/client.js';
@@ -10,14 +10,13 @@ import { DicomwebClientFactory } from '../../src/imaging/dicomweb-client.js';
 import { selectInstance, type InstanceSource } from '../../src/imaging/instance-selection.js';
 import { loadImagingResources, noCandidateCode, selectCandidateSeries, type ImagingResources } from '../../src/imaging/study-selection.js';
 import { writeRadiograph, type DicomAttributes } from '../../src/synthetic/dicom-file.js';
+import { DCM, dicomWebEndpoint, lumbarSeries } from '../helpers/imaging-resources.js';
 
 const NOW = new Date('2025-01-15T09:00:00Z');
 const STUDY = '1.2.826.0.1.3680043.10.1477.8.1';
 const LATERAL_SERIES = `${STUDY}.1`;
 const AP_SERIES = `${STUDY}.2`;
 const LATERAL_SOP = `${LATERAL_SERIES}.1`;
-const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
-const LUMBAR = { system: 'http://snomed.info/sct', code: '122496007', display: 'Lumbar spine' };
 
 function radiograph(attributes: DicomAttributes): Uint8Array {
   const data = new Uint16Array(32 * 24).map((_, i) => (i * 101) % 1024);
@@ -36,19 +35,6 @@ let fhirClient: FhirClient;
 let dicomweb: DicomwebClientFactory;
 const requests: RecordedRequest[] = [];
 
-function endpoint(id: string, address: string): Endpoint {
-  return {
-    resourceType: 'Endpoint',
-    id,
-    status: 'active',
-    connectionType: { system: 'http://terminology.hl7.org/CodeSystem/endpoint-connection-type', code: 'dicom-wado-rs' },
-    payloadType: [{ text: 'DICOM' }],
-    address,
-  };
-}
-
-const series = (uid: string, number: number): ImagingStudySeries => ({ uid, number, modality: { system: DCM, code: 'DX' }, bodySite: LUMBAR });
-
 function study(id: string, patient: string, overrides: Partial<ImagingStudy> = {}): ImagingStudy {
   return {
     resourceType: 'ImagingStudy',
@@ -58,7 +44,7 @@ function study(id: string, patient: string, overrides: Partial<ImagingStudy> = {
     identifier: [{ system: 'urn:dicom:uid', value: `urn:oid:${STUDY}` }],
     started: '2024-11-02T10:15:00Z',
     modality: [{ system: DCM, code: 'DX' }],
-    series: [series(AP_SERIES, 2), series(LATERAL_SERIES, 1)],
+    series: [lumbarSeries(AP_SERIES, 2), lumbarSeries(LATERAL_SERIES, 1)],
     endpoint: [{ reference: 'Endpoint/pacs' }],
     ...overrides,
   };
@@ -74,8 +60,8 @@ before(async () => {
       { resourceType: 'Patient', id: 'p1' },
       { resourceType: 'Patient', id: 'p2' },
       { resourceType: 'Patient', id: 'p3' },
-      endpoint('pacs', orthanc.dicomWebUrl),
-      endpoint('elsewhere', 'https://pacs.elsewhere.example/dicom-web'),
+      dicomWebEndpoint('pacs', orthanc.dicomWebUrl),
+      dicomWebEndpoint('elsewhere', 'https://pacs.elsewhere.example/dicom-web'),
       study('xr-lumbar', 'p1'),
       study('ct-head', 'p1', { modality: [{ system: DCM, code: 'CT' }], series: [{ uid: `${STUDY}.9`, modality: { system: DCM, code: 'CT' } }] }),
       study('xr-no-endpoint', 'p2', { endpoint: [{ reference: 'Endpoint/deleted' }] }),

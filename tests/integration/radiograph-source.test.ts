@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import dcmjs from 'dcmjs';
-import type { Bundle, Endpoint, ImagingStudy, ImagingStudySeries } from 'fhir/r4.js';
+import type { Bundle, Endpoint, ImagingStudy } from 'fhir/r4.js';
 import type { Config, DicomwebEndpointEntry, ImagingLimits } from '../../src/config.js';
 import { startDevFhirServer, type DevFhirServer, type RecordedRequest } from '../../src/dev/fhir-server.js';
 import { startOrthanc, type RunningOrthanc } from '../../src/dev/orthanc.js';
@@ -37,6 +37,7 @@ import {
   type DicomFixture,
 } from '../helpers/dicom-fixtures.js';
 import { startFaultServer, type FaultServer } from '../helpers/fault-server.js';
+import { DCM, dicomWebEndpoint, lumbarSeries } from '../helpers/imaging-resources.js';
 
 const run = promisify(execFile);
 
@@ -75,8 +76,6 @@ const TOLERANCE = {
 /** Float32 rounding through the value LUT and the area sums, added to bounds derived exactly. */
 const FLOAT_SLACK = 1e-5;
 
-const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
-const LUMBAR = { system: 'http://snomed.info/sct', code: '122496007', display: 'Lumbar spine structure' };
 const MISSING_STUDY = '1.2.826.0.1.3680043.10.1477.9.404';
 
 const fixtures = lumbarFixtures();
@@ -173,19 +172,6 @@ async function failure(promise: Promise<unknown>, code: ImagingErrorCode): Promi
 
 // ---- FHIR resources ----
 
-function endpoint(id: string, address: string): Endpoint {
-  return {
-    resourceType: 'Endpoint',
-    id,
-    status: 'active',
-    connectionType: { system: 'http://terminology.hl7.org/CodeSystem/endpoint-connection-type', code: 'dicom-wado-rs' },
-    payloadType: [{ text: 'DICOM' }],
-    address,
-  };
-}
-
-const lumbarSeries = (uid: string, number: number): ImagingStudySeries => ({ uid, number, modality: { system: DCM, code: 'DX' }, bodySite: LUMBAR });
-
 /** The two-view lumbar study: lateral, AP and the lateral's For Processing twin, fetched from Endpoint/pacs. */
 function imagingStudy(id: string, patient: string, overrides: Partial<ImagingStudy> = {}): ImagingStudy {
   return {
@@ -215,7 +201,7 @@ function searchset(...resources: (ImagingStudy | Endpoint)[]): Bundle {
 }
 
 /** A prefetched search answer: the lateral study's series, to be fetched from `address`. */
-const prefetchFrom = (address: string): Bundle => searchset(imagingStudy('xr-lumbar', 'p-lumbar', { endpoint: [{ reference: 'Endpoint/other' }] }), endpoint('other', address));
+const prefetchFrom = (address: string): Bundle => searchset(imagingStudy('xr-lumbar', 'p-lumbar', { endpoint: [{ reference: 'Endpoint/other' }] }), dicomWebEndpoint('other', address));
 
 // ---- servers ----
 
@@ -293,8 +279,8 @@ before(async () => {
     onRequest: (request) => fhirRequests.push(request),
     resources: [
       ...patients.map((id) => ({ resourceType: 'Patient' as const, id })),
-      endpoint('pacs', orthanc.dicomWebUrl),
-      endpoint('outsider', dicomWebOf(outsider)),
+      dicomWebEndpoint('pacs', orthanc.dicomWebUrl),
+      dicomWebEndpoint('outsider', dicomWebOf(outsider)),
       imagingStudy('xr-lumbar', 'p-lumbar'),
       // The same study, but acquired long before the look-back window.
       imagingStudy('xr-old', 'p-old', { started: '2019-06-01T10:00:00Z' }),
@@ -376,7 +362,7 @@ describe('RadiographSource with prefetched ImagingStudy resources', () => {
   it('gives the same result from a prefetch Bundle without a FHIR client, and the FHIR server hears nothing', async () => {
     const viaFhir = await source.prepare({ patientId: 'p-lumbar', fhir: fhirClient, view: 'lateral', spec: SPEC });
     fhirRequests.length = 0;
-    const prefetch = searchset(imagingStudy('xr-lumbar', 'p-lumbar'), endpoint('pacs', orthanc.dicomWebUrl));
+    const prefetch = searchset(imagingStudy('xr-lumbar', 'p-lumbar'), dicomWebEndpoint('pacs', orthanc.dicomWebUrl));
     const viaPrefetch = await source.prepare({ patientId: 'p-lumbar', prefetch: [prefetch], view: 'lateral', spec: SPEC });
     assert.deepEqual(viaPrefetch, viaFhir);
     assert.ok(!fhirRequests.some((request) => request.url.includes('ImagingStudy')), 'no ImagingStudy search');

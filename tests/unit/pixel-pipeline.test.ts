@@ -7,16 +7,7 @@ import { parsePreprocessingSpec, preprocess, type PreprocessingSpec } from '../.
 import { planResize, resizeInto } from '../../src/imaging/resize.js';
 import { buildValueLut } from '../../src/imaging/value-lut.js';
 import { transferSyntaxInfo } from '../../src/imaging/transfer-syntax.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/synthetic/random.js';
 
 function image(overrides: Partial<DecodedImage> & Pick<DecodedImage, 'rows' | 'columns' | 'pixels'>): DecodedImage {
   return {

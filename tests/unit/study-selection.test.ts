@@ -1,7 +1,7 @@
 // Which ImagingStudy series count as a lumbar spine radiograph, and where each is fetched from.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Bundle, Endpoint, ImagingStudy, ImagingStudySeries } from 'fhir/r4.js';
+import type { Bundle, ImagingStudy, ImagingStudySeries } from 'fhir/r4.js';
 import { isLumbarBodyPart, normalizeBodyPart } from '../../src/fhir/terminology.js';
 import {
   imagingResourcesFromBundles,
@@ -11,22 +11,9 @@ import {
   studyInstanceUid,
   type StudySelectionInput,
 } from '../../src/imaging/study-selection.js';
+import { DCM, LUMBAR, dicomWebEndpoint } from '../helpers/imaging-resources.js';
 
 const NOW = new Date('2024-06-01T12:00:00Z');
-const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
-const LUMBAR = { system: 'http://snomed.info/sct', code: '122496007', display: 'Lumbar spine' };
-
-function endpoint(id: string, address: string, overrides: Partial<Endpoint> = {}): Endpoint {
-  return {
-    resourceType: 'Endpoint',
-    id,
-    status: 'active',
-    connectionType: { system: 'http://terminology.hl7.org/CodeSystem/endpoint-connection-type', code: 'dicom-wado-rs' },
-    payloadType: [{ text: 'DICOM' }],
-    address,
-    ...overrides,
-  };
-}
 
 function series(uid: string, overrides: Partial<ImagingStudySeries> = {}): ImagingStudySeries {
   return { uid, modality: { system: DCM, code: 'DX' }, bodySite: LUMBAR, ...overrides };
@@ -46,7 +33,7 @@ function study(id: string, started: string, seriesList: ImagingStudySeries[] | u
   };
 }
 
-const pacs = endpoint('pacs', 'https://pacs.example.org/dicom-web');
+const pacs = dicomWebEndpoint('pacs', 'https://pacs.example.org/dicom-web');
 
 function select(studies: ImagingStudy[], extra: Partial<StudySelectionInput> = {}): ReturnType<typeof selectCandidateSeries> {
   return selectCandidateSeries({ studies, endpoints: [pacs], now: NOW, lookbackDays: 365, ...extra });
@@ -145,8 +132,8 @@ describe('study selection', () => {
   });
 
   it('reports an eligible study without a usable endpoint as no-dicomweb-endpoint', () => {
-    const inactive = endpoint('off', 'https://old.example.org/dicom-web', { status: 'off' });
-    const wrongType = endpoint('wado-uri', 'https://pacs.example.org/wado', { connectionType: { code: 'dicom-wado-uri' } });
+    const inactive = dicomWebEndpoint('off', 'https://old.example.org/dicom-web', { status: 'off' });
+    const wrongType = dicomWebEndpoint('wado-uri', 'https://pacs.example.org/wado', { connectionType: { code: 'dicom-wado-uri' } });
     const studies = [
       study('s1', '2024-01-01', [series('1.1')], { endpoint: undefined }),
       study('s2', '2024-01-02', [series('1.2')], { endpoint: [{ reference: 'Endpoint/off' }, { reference: 'Endpoint/wado-uri' }] }),
@@ -169,7 +156,7 @@ describe('study selection', () => {
   });
 
   it('prefers the series endpoint, falls back to the study endpoint, and resolves contained and absolute references', () => {
-    const seriesPacs = endpoint('series-pacs', 'https://series.example.org/dicom-web');
+    const seriesPacs = dicomWebEndpoint('series-pacs', 'https://series.example.org/dicom-web');
     const s = study(
       's1',
       '2024-01-01',
@@ -179,7 +166,7 @@ describe('study selection', () => {
         series('1.3', { endpoint: [{ reference: '#local' }] }),
         series('1.4', { endpoint: [{ reference: 'https://fhir.example.org/r4/Endpoint/series-pacs/_history/3' }] }),
       ],
-      { contained: [endpoint('local', 'https://contained.example.org/dicom-web')] },
+      { contained: [dicomWebEndpoint('local', 'https://contained.example.org/dicom-web')] },
     );
     const { candidates } = select([s], { endpoints: [pacs, seriesPacs] });
     assert.deepEqual(
@@ -194,7 +181,7 @@ describe('study selection', () => {
   });
 
   it('passes over endpoints the allow-list refuses, and says so when none is left', () => {
-    const other = endpoint('other', 'https://other.example.org/dicom-web');
+    const other = dicomWebEndpoint('other', 'https://other.example.org/dicom-web');
     const allowsEndpoint = (address: string): boolean => address.startsWith('https://pacs.example.org');
     const next = study('s1', '2024-01-01', [series('1.1')], { endpoint: [{ reference: 'Endpoint/other' }, { reference: 'Endpoint/pacs' }] });
     assert.equal(select([next], { endpoints: [pacs, other], allowsEndpoint }).candidates[0]?.wadoRsBaseUrl, 'https://pacs.example.org/dicom-web');
