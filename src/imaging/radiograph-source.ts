@@ -93,8 +93,7 @@ export class RadiographSource {
     const origin = sources.find((s) => s.source.instances.some(isChosen))!;
     const metadata = origin.source.instances.find(isChosen);
     const advertised = metadata?.['00083002']?.Value?.[0];
-    const { part10, transcodedByPacs } = await this.retrieve(origin.client, instance, typeof advertised === 'string' ? advertised : undefined, signal);
-    const transferSyntaxUid = readFileMeta(part10).transferSyntaxUid;
+    const { part10, transcodedByPacs, transferSyntaxUid } = await this.retrieve(origin.client, instance, typeof advertised === 'string' ? advertised : undefined, signal);
     const prepared = await decodeInWorker(this.deps.pool, part10, this.deps.imaging.limits, spec);
     return {
       tensor: prepared.tensor,
@@ -139,18 +138,23 @@ export class RadiographSource {
    * The file as stored when we can decode it; otherwise the PACS is asked for explicit little endian.
    * When the metadata advertises the stored syntax (AvailableTransferSyntaxUID), an undecodable file is not downloaded twice.
    */
-  private async retrieve(client: DicomwebClient, instance: SelectedInstance, advertised: string | undefined, signal?: AbortSignal): Promise<{ part10: Uint8Array; transcodedByPacs: boolean }> {
+  private async retrieve(
+    client: DicomwebClient,
+    instance: SelectedInstance,
+    advertised: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ part10: Uint8Array; transcodedByPacs: boolean; transferSyntaxUid: string }> {
     const maxBytes = this.deps.imaging.limits.maxBytes;
     const { studyUid, seriesUid, sopInstanceUid } = instance;
     let stored = advertised;
     if (stored === undefined || isSupportedTransferSyntax(stored)) {
       const asStored = await client.retrieveInstance(studyUid, seriesUid, sopInstanceUid, { transferSyntax: '*', maxBytes, signal });
       stored = readFileMeta(asStored.part10).transferSyntaxUid;
-      if (isSupportedTransferSyntax(stored)) return { part10: asStored.part10, transcodedByPacs: false };
+      if (isSupportedTransferSyntax(stored)) return { part10: asStored.part10, transcodedByPacs: false, transferSyntaxUid: stored };
     }
     try {
       const transcoded = await client.retrieveInstance(studyUid, seriesUid, sopInstanceUid, { transferSyntax: EXPLICIT_VR_LITTLE_ENDIAN, maxBytes, signal });
-      return { part10: transcoded.part10, transcodedByPacs: true };
+      return { part10: transcoded.part10, transcodedByPacs: true, transferSyntaxUid: readFileMeta(transcoded.part10).transferSyntaxUid };
     } catch (error) {
       if (error instanceof ImagingError && (error.code === 'pacs-error' || error.code === 'pacs-invalid-response')) {
         throw new ImagingError('unsupported-transfer-syntax', `stored as ${stored}, which this service cannot decode, and the PACS would not transcode it`);

@@ -61,6 +61,8 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     },
     async run(task, input, { timeoutMs, transfer }) {
       if (closed) throw new WorkerPoolError('closed', 'worker pool is closed');
+      // Piscina's own limit also counts threads still starting as capacity, so it admits more than
+      // maxQueue waiting tasks after a thread was replaced; the queue length is checked here instead.
       if (piscina.queueSize >= options.maxQueue && piscina.queueSize > 0) throw new WorkerPoolError('busy', 'worker queue is full');
       const signal = AbortSignal.timeout(timeoutMs);
       try {
@@ -68,7 +70,8 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       } catch (error) {
         if (signal.aborted) throw new WorkerPoolError('timeout', `task ${task} exceeded ${timeoutMs} ms`);
         const message = error instanceof Error ? error.message : String(error);
-        if (/queue is at limit/i.test(message)) throw new WorkerPoolError('busy', 'worker queue is full');
+        // Piscina refuses a task when every thread is busy and its queue (maxQueue) is full.
+        if (/queue is at limit|no task queue available/i.test(message)) throw new WorkerPoolError('busy', 'worker queue is full');
         throw new WorkerPoolError('failed', `task ${task} failed in its worker: ${message.slice(0, 200)}`);
       }
     },
