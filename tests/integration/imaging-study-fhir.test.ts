@@ -10,7 +10,7 @@ import { DicomwebClientFactory } from '../../src/imaging/dicomweb-client.js';
 import { selectInstance, type InstanceSource } from '../../src/imaging/instance-selection.js';
 import { loadImagingResources, noCandidateCode, selectCandidateSeries, type ImagingResources } from '../../src/imaging/study-selection.js';
 import { writeRadiograph, type DicomAttributes } from '../../src/synthetic/dicom-file.js';
-import { DCM, dicomWebEndpoint, lumbarSeries } from '../helpers/imaging-resources.js';
+import { DCM, dicomWebEndpoint, lumbarImagingStudy, lumbarSeries } from '../helpers/imaging-resources.js';
 
 const NOW = new Date('2025-01-15T09:00:00Z');
 const STUDY = '1.2.826.0.1.3680043.10.1477.8.1';
@@ -36,18 +36,8 @@ let dicomweb: DicomwebClientFactory;
 const requests: RecordedRequest[] = [];
 
 function study(id: string, patient: string, overrides: Partial<ImagingStudy> = {}): ImagingStudy {
-  return {
-    resourceType: 'ImagingStudy',
-    id,
-    status: 'available',
-    subject: { reference: `Patient/${patient}` },
-    identifier: [{ system: 'urn:dicom:uid', value: `urn:oid:${STUDY}` }],
-    started: '2024-11-02T10:15:00Z',
-    modality: [{ system: DCM, code: 'DX' }],
-    series: [lumbarSeries(AP_SERIES, 2), lumbarSeries(LATERAL_SERIES, 1)],
-    endpoint: [{ reference: 'Endpoint/pacs' }],
-    ...overrides,
-  };
+  const series = [lumbarSeries(AP_SERIES, 2), lumbarSeries(LATERAL_SERIES, 1)];
+  return lumbarImagingStudy({ id, patient, studyUid: STUDY, started: '2024-11-02T10:15:00Z', series }, overrides);
 }
 
 before(async () => {

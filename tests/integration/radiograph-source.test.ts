@@ -37,7 +37,7 @@ import {
   type DicomFixture,
 } from '../helpers/dicom-fixtures.js';
 import { startFaultServer, type FaultServer } from '../helpers/fault-server.js';
-import { DCM, dicomWebEndpoint, lumbarSeries } from '../helpers/imaging-resources.js';
+import { dicomWebEndpoint, lumbarImagingStudy, lumbarSeries } from '../helpers/imaging-resources.js';
 
 const run = promisify(execFile);
 
@@ -174,22 +174,12 @@ async function failure(promise: Promise<unknown>, code: ImagingErrorCode): Promi
 
 /** The two-view lumbar study: lateral, AP and the lateral's For Processing twin, fetched from Endpoint/pacs. */
 function imagingStudy(id: string, patient: string, overrides: Partial<ImagingStudy> = {}): ImagingStudy {
-  return {
-    resourceType: 'ImagingStudy',
-    id,
-    status: 'available',
-    subject: { reference: `Patient/${patient}` },
-    identifier: [{ system: 'urn:dicom:uid', value: `urn:oid:${LATERAL_STUDY}` }],
-    started: STARTED,
-    modality: [{ system: DCM, code: 'DX' }],
-    series: [
-      lumbarSeries(uidOf(lateral, 'SeriesInstanceUID'), 1),
-      lumbarSeries(uidOf(ap, 'SeriesInstanceUID'), 2),
-      lumbarSeries(uidOf(forProcessing, 'SeriesInstanceUID'), 3),
-    ],
-    endpoint: [{ reference: 'Endpoint/pacs' }],
-    ...overrides,
-  };
+  const series = [
+    lumbarSeries(uidOf(lateral, 'SeriesInstanceUID'), 1),
+    lumbarSeries(uidOf(ap, 'SeriesInstanceUID'), 2),
+    lumbarSeries(uidOf(forProcessing, 'SeriesInstanceUID'), 3),
+  ];
+  return lumbarImagingStudy({ id, patient, studyUid: LATERAL_STUDY, started: STARTED, series }, overrides);
 }
 
 function searchset(...resources: (ImagingStudy | Endpoint)[]): Bundle {
