@@ -16,14 +16,33 @@ export interface LumbarPhantomOptions {
   columns: number;
   /** 8 → Uint8Array; 9–16 → Uint16Array. */
   bitsStored: number;
-  /** 0–1: contrast of trabecular bone and cortex over soft tissue (low = osteoporotic-looking). */
+  /** 0–1: density of the vertebral bodies' trabecular bone over soft tissue (low = osteoporotic-looking). */
   boneDensity: number;
+  /** 0–1: density of cortical bone (vertebral rims, posterior elements); default boneDensity. */
+  cortexDensity?: number;
+  /** Multiplies every bone's attenuation, as beam quality does (default 1). */
+  boneContrast?: number;
+  /** Soft-tissue attenuation, 0.1–0.5 of full scale (thicker patients more); default drawn from the seed. */
+  softTissue?: number;
+  /** Detector signal as a share of full scale, 0.3–1 (default 1). */
+  exposure?: number;
+  /** 0–1: share of the trabecular texture that runs vertically, as when horizontal trabeculae resorb (default 0). */
+  striation?: number;
   /** Fraction of anterior vertebral height lost, per level (0–0.8); the posterior wall loses a quarter as much (a wedge). */
   heightLoss?: Partial<Record<LumbarLevel, number>>;
+  /** Height lost per level at the anterior wall, mid-body and posterior wall (each 0–0.8); overrides heightLoss for that level. */
+  deformities?: Partial<Record<LumbarLevel, VertebralDeformity>>;
   /** MONOCHROME2 (default) shows bone bright; MONOCHROME1 stores the inverse. */
   photometric?: 'MONOCHROME1' | 'MONOCHROME2';
   /** Noise standard deviation as a fraction of full scale (default 0.006). */
   noise?: number;
+}
+
+/** Fractions of vertebral height lost: wedge (anterior), biconcave (middle), crush (all three). */
+export interface VertebralDeformity {
+  anterior: number;
+  middle: number;
+  posterior: number;
 }
 
 /** Where a vertebral body was drawn, in pixels (x = column, y = row), for tests and crop checks. */
@@ -36,7 +55,7 @@ export interface VertebraPlacement {
   halfHeight: number;
   /** Rotation in radians (positive turns the x axis towards +y). */
   angle: number;
-  heightLoss: number;
+  deformity: VertebralDeformity;
 }
 
 export interface LumbarPhantom extends RadiographPixels {
@@ -57,6 +76,8 @@ interface ShapeSpec {
   /** Height multipliers at u = −halfWidth and u = +halfWidth: below 1 makes a wedge. */
   anteriorScale?: number;
   posteriorScale?: number;
+  /** Height lost at u = 0 beyond the wedge, fading parabolically to the walls (biconcave endplates). */
+  concavity?: number;
   /** Attenuation added inside (negative for gas), as a fraction of full scale. */
   fill: number;
   /** Extra attenuation of the cortex, fading to nothing rimWidth pixels inside the edge. */
@@ -81,7 +102,7 @@ interface Shape extends Required<Omit<ShapeSpec, 'angle'>> {
 
 function shape(spec: ShapeSpec): Shape {
   const { angle, ...rest } = spec;
-  const s = { anteriorScale: 1, posteriorScale: 1, radius: 0, rim: 0, rimWidth: 1, texture: 0, edge: 1, ...rest };
+  const s = { anteriorScale: 1, posteriorScale: 1, concavity: 0, radius: 0, rim: 0, rimWidth: 1, texture: 0, edge: 1, ...rest };
   s.radius = Math.min(s.radius, s.halfWidth, s.halfHeight);
   s.rimWidth = Math.max(1, s.rimWidth);
   s.edge = Math.max(1, s.edge);
@@ -97,21 +118,37 @@ const TEXTURE_SHIFT = 7;
 const TEXTURE_MASK = (1 << TEXTURE_SHIFT) - 1;
 const GAUSS_MASK = 4095;
 
-/** Blurred noise, taller than wide (trabeculae run mostly vertically), zero mean and unit SD. */
-function trabecularTexture(random: () => number): Float32Array {
+/** White noise box-blurred over (2·halfHeight + 1) rows × (2·halfWidth + 1) columns, wrapping around. */
+function blurredNoise(white: Float32Array, halfHeight: number, halfWidth: number): Float32Array {
   const size = 1 << TEXTURE_SHIFT;
-  const white = new Float32Array(size * size).map(() => random() - 0.5);
   const out = new Float32Array(size * size);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let sum = 0;
-      for (let dy = -3; dy <= 3; dy++) {
+      for (let dy = -halfHeight; dy <= halfHeight; dy++) {
         const row = ((y + dy) & TEXTURE_MASK) << TEXTURE_SHIFT;
-        sum += white[row | ((x - 1) & TEXTURE_MASK)]! + white[row | x]! + white[row | ((x + 1) & TEXTURE_MASK)]!;
+        for (let dx = -halfWidth; dx <= halfWidth; dx++) sum += white[row | ((x + dx) & TEXTURE_MASK)]!;
       }
       out[(y << TEXTURE_SHIFT) | x] = sum;
     }
   }
+  return standardised(out);
+}
+
+/**
+ * Trabecular texture, zero mean and unit SD: blurred noise taller than wide (trabeculae run mostly
+ * vertically), mixed with thin vertical streaks as `striation` rises.
+ */
+function trabecularTexture(random: () => number, striation: number): Float32Array {
+  const size = 1 << TEXTURE_SHIFT;
+  const white = new Float32Array(size * size).map(() => random() - 0.5);
+  const mesh = blurredNoise(white, 3, 1);
+  if (striation === 0) return mesh;
+  const streaks = blurredNoise(white, 9, 0);
+  return standardised(mesh.map((value, i) => (1 - striation) * value + striation * streaks[i]!));
+}
+
+function standardised(out: Float32Array): Float32Array {
   let mean = 0;
   for (const value of out) mean += value;
   mean /= out.length;
@@ -145,11 +182,15 @@ function levelPitch(rows: number, columns: number, widthInPitches: number): numb
 
 function drawAnatomy(options: LumbarPhantomOptions, random: () => number): Anatomy {
   const { rows, columns, view, boneDensity } = options;
+  const cortexDensity = options.cortexDensity ?? boneDensity;
+  const contrast = options.boneContrast ?? 1;
   const uniform = (lo: number, hi: number): number => lo + (hi - lo) * random();
   const lateral = view === 'lateral';
   const pitch = levelPitch(rows, columns, lateral ? 2.6 : 2.4) * uniform(0.92, 1.04);
-  const bodyFill = 0.07 + 0.2 * boneDensity;
-  const cortex = 0.06 + 0.2 * boneDensity;
+  const bodyFill = contrast * (0.07 + 0.2 * boneDensity);
+  // Posterior elements are mostly cortical bone: their fill follows the cortex, not the bodies.
+  const archFill = contrast * (0.07 + 0.2 * cortexDensity);
+  const cortex = contrast * (0.06 + 0.2 * cortexDensity);
   const texture = 0.04 + 0.16 * boneDensity;
   const shapes: Shape[] = [];
   const vertebrae: VertebraPlacement[] = [];
@@ -168,8 +209,9 @@ function drawAnatomy(options: LumbarPhantomOptions, random: () => number): Anato
     const angle = -Math.atan(slope) + uniform(-0.04, 0.04) + (lateral && k === 4 ? 0.08 : 0);
     const halfHeight = 0.36 * pitch * size;
     const halfWidth = (lateral ? 0.47 : 0.6) * pitch * size;
-    const loss = options.heightLoss?.[level] ?? 0;
-    vertebrae.push({ level, x, y, halfWidth, halfHeight, angle, heightLoss: loss });
+    const wedge = options.heightLoss?.[level] ?? 0;
+    const deformity = options.deformities?.[level] ?? { anterior: wedge, middle: 0, posterior: 0.25 * wedge };
+    vertebrae.push({ level, x, y, halfWidth, halfHeight, angle, deformity });
     const cos = Math.cos(angle);
     const sin = Math.sin(angle);
     // Places a part given in the vertebra's own frame (u along its width, v along its height).
@@ -182,8 +224,10 @@ function drawAnatomy(options: LumbarPhantomOptions, random: () => number): Anato
       halfWidth: a,
       halfHeight: b,
       radius: 0.12 * b,
-      anteriorScale: lateral ? 1 - loss : 1 - 0.6 * loss,
-      posteriorScale: lateral ? 1 - 0.25 * loss : 1 - 0.6 * loss,
+      // AP sees the anterior and posterior walls superimposed: an even loss of their mean.
+      anteriorScale: 1 - (lateral ? deformity.anterior : (deformity.anterior + deformity.posterior) / 2),
+      posteriorScale: 1 - (lateral ? deformity.posterior : (deformity.anterior + deformity.posterior) / 2),
+      concavity: Math.max(0, deformity.middle - (deformity.anterior + deformity.posterior) / 2),
       fill: bodyFill,
       rim: cortex,
       rimWidth: 0.06 * b,
@@ -191,7 +235,7 @@ function drawAnatomy(options: LumbarPhantomOptions, random: () => number): Anato
     });
     // Posterior elements: thinner bone than the body, as shares of its fill and cortex.
     const bone = (fillShare: number, rimShare: number, rimWidth: number): Pick<ShapeSpec, 'fill' | 'rim' | 'rimWidth'> => ({
-      fill: fillShare * bodyFill,
+      fill: fillShare * archFill,
       rim: rimShare * cortex,
       rimWidth,
     });
@@ -231,7 +275,8 @@ function drawAnatomy(options: LumbarPhantomOptions, random: () => number): Anato
     }),
   );
 
-  const soft = uniform(0.26, 0.34);
+  const drawnSoft = uniform(0.26, 0.34);
+  const soft = options.softTissue ?? drawnSoft;
   const air = 0.03;
   const tissue = new Float32Array(columns);
   if (lateral) {
@@ -253,8 +298,8 @@ function drawAnatomy(options: LumbarPhantomOptions, random: () => number): Anato
         halfWidth: 1.6 * pitch,
         halfHeight: pitch,
         radius: pitch,
-        fill: 0.035,
-        rim: 0.05,
+        fill: 0.035 * contrast,
+        rim: 0.05 * contrast,
         rimWidth: 0.04 * pitch,
         edge: 0.02 * pitch,
       }),
@@ -288,8 +333,8 @@ function drawAnatomy(options: LumbarPhantomOptions, random: () => number): Anato
           halfWidth: 1.1 * pitch,
           halfHeight: 0.9 * pitch,
           radius: 0.9 * pitch,
-          fill: 0.04,
-          rim: 0.06,
+          fill: 0.04 * contrast,
+          rim: 0.06 * contrast,
           rimWidth: 0.04 * pitch,
           edge: 0.02 * pitch,
         }),
@@ -347,13 +392,15 @@ function addShapeRow(row: Float32Array, s: Shape, y: number, texture: Float32Arr
   const innerWidth = a - radius;
   const innerHeight = s.halfHeight - radius;
   const taper = (s.posteriorScale - anteriorScale) / (2 * a);
+  const concavity = s.concavity;
   const textureAmplitude = s.texture * fill;
   const textureRow = (y & TEXTURE_MASK) << TEXTURE_SHIFT;
   let u = (x0 - s.cx) * cos + dy * sin;
   let v = dy * cos - (x0 - s.cx) * sin;
   for (let x = x0; x <= x1; x++, u += cos, v -= sin) {
     const clampedU = u < -a ? -a : u > a ? a : u;
-    const scaledV = v / (anteriorScale + (clampedU + a) * taper);
+    const relativeU = clampedU / a;
+    const scaledV = v / (anteriorScale + (clampedU + a) * taper - concavity * (1 - relativeU * relativeU));
     // Signed distance to the rounded rectangle (negative inside).
     const qx = (u < 0 ? -u : u) - innerWidth;
     const qy = (scaledV < 0 ? -scaledV : scaledV) - innerHeight;
@@ -379,9 +426,22 @@ function validate(options: LumbarPhantomOptions): void {
   }
   if (!(boneDensity >= 0 && boneDensity <= 1)) throw new RangeError(`boneDensity must be in [0, 1], got ${boneDensity}`);
   if (noise !== undefined && !(noise >= 0 && noise <= 0.2)) throw new RangeError(`noise must be in [0, 0.2], got ${noise}`);
+  const inRange = (name: string, value: number | undefined, lo: number, hi: number): void => {
+    if (value !== undefined && !(value >= lo && value <= hi)) throw new RangeError(`${name} must be in [${lo}, ${hi}], got ${value}`);
+  };
+  inRange('cortexDensity', options.cortexDensity, 0, 1);
+  inRange('boneContrast', options.boneContrast, 0.25, 4);
+  inRange('softTissue', options.softTissue, 0.1, 0.5);
+  inRange('exposure', options.exposure, 0.3, 1);
+  inRange('striation', options.striation, 0, 1);
+  const isLevel = (level: string): boolean => (LUMBAR_LEVELS as readonly string[]).includes(level);
   for (const [level, loss] of Object.entries(options.heightLoss ?? {})) {
-    if (!(LUMBAR_LEVELS as readonly string[]).includes(level)) throw new RangeError(`heightLoss has an unknown level ${level}`);
-    if (!(loss >= 0 && loss <= 0.8)) throw new RangeError(`heightLoss.${level} must be in [0, 0.8], got ${loss}`);
+    if (!isLevel(level)) throw new RangeError(`heightLoss has an unknown level ${level}`);
+    inRange(`heightLoss.${level}`, loss, 0, 0.8);
+  }
+  for (const [level, deformity] of Object.entries(options.deformities ?? {})) {
+    if (!isLevel(level)) throw new RangeError(`deformities has an unknown level ${level}`);
+    for (const wall of ['anterior', 'middle', 'posterior'] as const) inRange(`deformities.${level}.${wall}`, deformity[wall], 0, 0.8);
   }
 }
 
@@ -397,7 +457,7 @@ export function generateLumbarPhantom(options: LumbarPhantomOptions): LumbarPhan
   // Geometry is drawn first, from nothing but the seed, view and size, so density, height loss, bit depth
   // and photometric change the pixels of the same patient, not the patient.
   const { shapes, vertebrae, tissue } = drawAnatomy(options, random);
-  const texture = trabecularTexture(random);
+  const texture = trabecularTexture(random, options.striation ?? 0);
   const gauss = gaussianTable(random);
   const gradientX = (random() - 0.5) * 0.24;
   const gradientY = (random() - 0.5) * 0.24;
@@ -406,7 +466,8 @@ export function generateLumbarPhantom(options: LumbarPhantomOptions): LumbarPhan
   const maximum = 2 ** bitsStored - 1;
   const data = bitsStored === 8 ? new Uint8Array(rows * columns) : new Uint16Array(rows * columns);
   const gainX = new Float32Array(columns);
-  for (let x = 0; x < columns; x++) gainX[x] = (1 + gradientX * (x / columns - 0.5)) * maximum;
+  const signal = (options.exposure ?? 1) * maximum;
+  for (let x = 0; x < columns; x++) gainX[x] = (1 + gradientX * (x / columns - 0.5)) * signal;
   const noise = (options.noise ?? 0.006) * maximum;
   const invert = photometric === 'MONOCHROME1';
   const row = new Float32Array(columns);

@@ -94,7 +94,7 @@ void describe('lumbar phantom', () => {
     const intact = generateLumbarPhantom(base);
     const fractured = generateLumbarPhantom({ ...base, heightLoss: { L2: 0.4 } });
     const l2: VertebraPlacement = intact.vertebrae[1]!;
-    assert.equal(fractured.vertebrae[1]!.heightLoss, 0.4);
+    assert.deepEqual(fractured.vertebrae[1]!.deformity, { anterior: 0.4, middle: 0, posterior: 0.1 });
     const threshold = mean(box(intact, l2.x, l2.y, 0.4 * l2.halfWidth, 0.4 * l2.halfHeight)) - vertebralContrast(intact) / 2;
     // Anterior is −x on the lateral view; the halves are taken across the body's (small) tilt.
     const bright = (p: LumbarPhantom, side: -1 | 1): number =>
@@ -105,6 +105,38 @@ void describe('lumbar phantom', () => {
     assert.ok(anteriorLoss > posteriorLoss + 0.1, `anterior ${anteriorLoss} vs posterior ${posteriorLoss}`);
     const l4 = intact.vertebrae[3]!;
     assert.deepEqual(box(fractured, l4.x, l4.y, l4.halfWidth, l4.halfHeight), box(intact, l4.x, l4.y, l4.halfWidth, l4.halfHeight));
+  });
+
+  void it('thins the mid-body of a biconcave vertebra more than its walls', () => {
+    const intact = generateLumbarPhantom(base);
+    const biconcave = generateLumbarPhantom({ ...base, deformities: { L3: { anterior: 0.05, middle: 0.45, posterior: 0.05 } } });
+    const l3 = intact.vertebrae[2]!;
+    const threshold = mean(box(intact, l3.x, l3.y, 0.4 * l3.halfWidth, 0.4 * l3.halfHeight)) - vertebralContrast(intact) / 2;
+    // Bright pixels in a thin vertical strip through the body at u (a fraction of the half width).
+    const strip = (p: LumbarPhantom, u: number): number =>
+      box(p, l3.x + u * l3.halfWidth * Math.cos(l3.angle), l3.y + u * l3.halfWidth * Math.sin(l3.angle), 0.1 * l3.halfWidth, 1.15 * l3.halfHeight).filter((value) => value > threshold).length;
+    const middleLoss = 1 - strip(biconcave, 0) / strip(intact, 0);
+    const wallLoss = 1 - strip(biconcave, -0.8) / strip(intact, -0.8);
+    assert.ok(middleLoss > 0.3, `middle loss ${middleLoss}`);
+    assert.ok(middleLoss > wallLoss + 0.2, `middle ${middleLoss} vs wall ${wallLoss}`);
+  });
+
+  void it('lets cortex, beam quality, soft tissue and exposure vary apart from trabecular density', () => {
+    const reference = generateLumbarPhantom(base);
+    const harder = generateLumbarPhantom({ ...base, boneContrast: 0.6 });
+    assert.ok(vertebralContrast(harder) < 0.75 * vertebralContrast(reference));
+    const dim = generateLumbarPhantom({ ...base, exposure: 0.5 });
+    const ratio = mean([...dim.data]) / mean([...reference.data]);
+    assert.ok(ratio > 0.45 && ratio < 0.55, `half the exposure, half the signal: ${ratio}`);
+    const thick = generateLumbarPhantom({ ...base, softTissue: 0.42 });
+    const l3 = reference.vertebrae[2]!;
+    const tissue = (p: LumbarPhantom): number => mean(box(p, l3.x - 2.2 * l3.halfWidth, l3.y, 10, 10));
+    assert.ok(tissue(thick) > tissue(reference) * 1.2, 'thicker soft tissue attenuates more');
+    // Trabecular density moves the bodies, cortical density the posterior elements.
+    const arch = (p: LumbarPhantom): number => mean(box(p, l3.x + 1.45 * l3.halfWidth, l3.y - 0.25 * l3.halfHeight, 0.2 * l3.halfWidth, 0.15 * l3.halfHeight));
+    const weakBodies = generateLumbarPhantom({ ...base, boneDensity: 0.2, cortexDensity: base.boneDensity });
+    assert.ok(vertebralContrast(weakBodies) < 0.7 * vertebralContrast(reference));
+    assert.ok(Math.abs(arch(weakBodies) - arch(reference)) < 0.05 * arch(reference), 'posterior elements unchanged');
   });
 
   void it('rejects out-of-range options with RangeErrors that name the option', () => {
@@ -118,6 +150,12 @@ void describe('lumbar phantom', () => {
       [{ seed: 0.5 }, /seed/],
       [{ noise: -1 }, /noise/],
       [{ heightLoss: { L3: 0.9 } }, /heightLoss\.L3/],
+      [{ deformities: { L1: { anterior: 0.2, middle: 0.9, posterior: 0 } } }, /deformities\.L1\.middle/],
+      [{ boneContrast: 0 }, /boneContrast/],
+      [{ softTissue: 0.9 }, /softTissue/],
+      [{ exposure: 2 }, /exposure/],
+      [{ striation: -0.1 }, /striation/],
+      [{ cortexDensity: 1.5 }, /cortexDensity/],
     ];
     for (const [options, message] of cases) {
       assert.throws(
