@@ -37,11 +37,11 @@ export const TRUTH = {
     secondaryOsteoporosis: -0.35,
     alcohol: -0.25,
     parentHipFracture: -0.2,
-    /** SD of the part the clinical factors do not explain; the clinical part has SD ≈ 0.46, so R² ≈ 0.3. */
-    residualSd: 0.7,
+    /** SD of the part the clinical factors do not explain; the clinical part has SD ≈ 0.46, so R² ≈ 0.23. */
+    residualSd: 0.85,
     /** Centre and scale that make boneStrength ≈ N(0, 1) in this population (measured on 100,000 patients). */
     centre: -0.55,
-    scale: 0.84,
+    scale: 0.966,
   },
   /** Prevalent vertebral deformity, per level: logit = base + perWeakSd·(−strength) + levelOffset. */
   deformity: {
@@ -54,7 +54,7 @@ export const TRUTH = {
   /** Clinical fragility fracture before baseline: logit = base + perWeakSd·(−strength). */
   clinicalFracture: { base: -2.8, perWeakSd: 0.5 },
   /** Femoral-neck T-score: recorded for a minority; = mean + perSd·strength + noise. */
-  tScore: { recorded: { female: 0.3, male: 0.12 }, mean: -1.1, perSd: 0.9, noiseSd: 0.55 },
+  tScore: { recorded: { female: 0.25, male: 0.1 }, mean: -1.1, perSd: 0.9, noiseSd: 0.75 },
   /** log hazard ratio η of incident vertebral fracture. */
   hazard: {
     perWeakSd: 1.1,
@@ -67,7 +67,7 @@ export const TRUTH = {
     currentSmoking: 0.1,
   },
   /** Weibull baseline: H0(t) = (t / scale)^shape, years. */
-  baseline: { shape: 1.2, scale: 52 },
+  baseline: { shape: 1.2, scale: 55 },
   /** Administrative censoring: follow-up = min(max, minimum + Exp(mean)), years. */
   followUp: { minimum: 0.5, mean: 3.2, max: 10 },
 } as const;
