@@ -42,6 +42,22 @@ export interface ImagingLimits {
   decodeTimeoutMs: number;
 }
 
+/** Where models are and how inference runs (src/model/README.md). */
+export interface ModelConfig {
+  /** Folder of `<id>/model-card.json` + ONNX folders. */
+  dir: string;
+  /** Worker threads for inference (their own pool: session.run blocks its thread). */
+  inferenceThreads: number;
+  /** onnxruntime intra-op threads per inference thread; default cores ÷ inferenceThreads. */
+  intraOpThreads?: number;
+  maxBatch: number;
+  batchWindowMs: number;
+  /** Predictions that may wait for a batch; more are refused as busy. */
+  maxQueue: number;
+  /** Time cap of one ONNX run. */
+  timeoutMs: number;
+}
+
 export interface Config {
   mode: 'production' | 'development';
   server: { host: string; port: number; publicBaseUrl?: string; bodyLimit: string; trustProxy: boolean | string };
@@ -62,6 +78,7 @@ export interface Config {
   };
   /** Threads for CPU-bound work (decode, preprocessing, inference); default min(cores, 4). */
   workers: { threads?: number; maxQueue: number };
+  model: ModelConfig;
   store: { sqlitePath: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   metrics: { enabled: boolean };
@@ -88,6 +105,9 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   CDS_DICOMWEB_ENDPOINTS: 'imaging.dicomweb.endpoints',
   CDS_DICOMWEB_TIMEOUT_MS: 'imaging.dicomweb.timeoutMs',
   CDS_WORKER_THREADS: 'workers.threads',
+  CDS_MODEL_DIR: 'model.dir',
+  CDS_INFERENCE_THREADS: 'model.inferenceThreads',
+  CDS_INTRA_OP_THREADS: 'model.intraOpThreads',
   CDS_SQLITE_PATH: 'store.sqlitePath',
   CDS_LOG_LEVEL: 'log.level',
   CDS_METRICS_ENABLED: 'metrics.enabled',

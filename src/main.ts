@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Command-line entry: serve the CDS service, report feedback, run the local FHIR server.
+// Command-line entry: serve the CDS service, report feedback, check and evaluate models, generate the
+// synthetic cohort, run the local FHIR server.
 import type { Server } from 'node:http';
 import { Command, InvalidArgumentError } from 'commander';
 import { createServices } from '../cds-services/index.js';
@@ -12,6 +13,24 @@ import { formatFeedbackSummary } from './store/feedback-report.js';
 
 function configFrom(file: string | undefined): Config {
   return loadConfig(process.env, file ?? process.env.CDS_CONFIG);
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
+  return n;
+}
+
+function isoDate(value: string): Date {
+  const date = new Date(`${value}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(date.getTime())) throw new InvalidArgumentError('must be a date, YYYY-MM-DD');
+  return date;
 }
 
 function port(value: string): number {
@@ -76,6 +95,88 @@ async function devFhirServer(options: { host: string; port: number }): Promise<v
   process.once('SIGINT', stop);
 }
 
+async function modelCheck(dir: string, options: { config?: string }): Promise<void> {
+  const config = configFrom(options.config);
+  const { checkModel, formatModelCheckReport } = await import('./model/model-check.js');
+  const { createInferencePool, inferenceSettings } = await import('./model/inference-pool.js');
+  const report = await checkModel(dir, { createPool: () => createInferencePool({ inferenceThreads: 1 }), settings: inferenceSettings(config.model) });
+  process.stdout.write(formatModelCheckReport(report));
+  process.exitCode = report.ok ? 0 : 1;
+}
+
+interface SynthCommandOptions {
+  seed: number;
+  count: number;
+  start: number;
+  out: string;
+  spec?: string;
+  card?: string;
+  indexDate: Date;
+  keepDicom?: boolean;
+  threads?: number;
+}
+
+async function synth(options: SynthCommandOptions): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const { parsePreprocessingSpec } = await import('./imaging/preprocessing.js');
+  const { synthesizeCohort } = await import('./synthetic/synth.js');
+  const { DEMO_PREPROCESSING } = await import('./synthetic/demo-preprocessing.js');
+  if (options.spec && options.card) throw new InvalidArgumentError('give --spec or --card, not both');
+  // A test cohort for a model must go through that model's preprocessing: --card takes it from the card.
+  const file = options.card ?? options.spec;
+  const json = file ? (JSON.parse(await readFile(file, 'utf8')) as { inputs?: { image?: { preprocessing?: unknown } } }) : null;
+  const spec = json === null ? DEMO_PREPROCESSING : parsePreprocessingSpec(options.card ? json.inputs?.image?.preprocessing : json);
+  const started = Date.now();
+  let reported = 0;
+  const { events } = await synthesizeCohort({
+    seed: options.seed,
+    count: options.count,
+    start: options.start,
+    out: options.out,
+    spec,
+    indexDate: options.indexDate,
+    keepDicom: options.keepDicom ?? false,
+    threads: options.threads,
+    onProgress: (done, total) => {
+      if (done === total || Date.now() - reported > 10_000) {
+        reported = Date.now();
+        process.stderr.write(`synth: ${done}/${total} patients\n`);
+      }
+    },
+  });
+  process.stdout.write(`synth: ${options.count} patients, ${events} events, written to ${options.out} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+interface EvaluateCliOptions {
+  cohort: string;
+  model: string[];
+  trainCohort?: string;
+  json: string;
+  markdown: string;
+  title: string;
+  config?: string;
+}
+
+async function evaluate(options: EvaluateCliOptions): Promise<void> {
+  const config = configFrom(options.config);
+  const { runEvaluate } = await import('./evaluation/evaluate-command.js');
+  const report = await runEvaluate({
+    cohort: options.cohort,
+    models: options.model,
+    trainCohort: options.trainCohort,
+    json: options.json,
+    markdown: options.markdown,
+    title: options.title,
+    model: config.model,
+    onProgress: (message) => process.stderr.write(`evaluate: ${message}\n`),
+  });
+  for (const m of report.models) process.stdout.write(`${m.label}: Harrell's C ${m.harrellC.value.toFixed(3)}\n`);
+  for (const c of report.checks) process.stdout.write(`${c.pass ? 'pass' : 'FAIL'} ${c.name}: ${c.rule} (${c.value.toFixed(3)} vs ${c.threshold.toFixed(3)})\n`);
+  process.stdout.write(`report: ${options.markdown}, ${options.json}\n`);
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 const program = new Command()
   .name('spine-cds')
   .description('CDS Hooks service for fracture risk from lumbar spine radiographs');
@@ -92,6 +193,38 @@ program
   .option('-c, --config <file>', 'configuration JSON file (default: $CDS_CONFIG)')
   .option('--json', 'print JSON instead of a table')
   .action(feedbackReport);
+
+program
+  .command('model-check <dir>')
+  .description('check a model folder (model-card.json + ONNX): card, sha256, graph, a neutral inference, golden pairs, curves; exit 1 on failure')
+  .option('-c, --config <file>', 'configuration JSON file (default: $CDS_CONFIG), for the model.* inference settings')
+  .action(modelCheck);
+
+program
+  .command('synth')
+  .description('write a synthetic cohort (phantom DICOM radiographs through the service decode + preprocessing, risk factors, outcomes, truth) for training and evaluation')
+  .requiredOption('--seed <n>', 'cohort seed', integer)
+  .requiredOption('--count <n>', 'number of patients', positiveInteger)
+  .requiredOption('--out <dir>', 'output directory')
+  .option('--start <n>', 'index of the first patient', integer, 0)
+  .option('--spec <file>', 'preprocessing block (JSON); default models/training/demo-preprocessing.json')
+  .option('--card <file>', "take the preprocessing from a model card (for a model's test cohort)")
+  .option('--index-date <YYYY-MM-DD>', 'radiographs are dated up to a year before this day', isoDate, isoDate('2026-01-01'))
+  .option('--keep-dicom', 'also write each DICOM file under <out>/dicom')
+  .option('--threads <n>', 'worker threads (default: cores, at most 4)', positiveInteger)
+  .action(synth);
+
+program
+  .command('evaluate')
+  .description("evaluate models on a cohort through the runtime, with the oracle and the study's Cox comparators; writes JSON and Markdown")
+  .requiredOption('--cohort <dir>', 'test cohort (synth format)')
+  .requiredOption('--model <dir>', 'model folder (repeatable; the first is the one the checks are about)', collect)
+  .option('--train-cohort <dir>', 'cohort the Cox comparators are fitted on')
+  .option('--json <file>', 'report JSON', 'evaluation.json')
+  .option('--markdown <file>', 'report Markdown', 'evaluation.md')
+  .option('--title <text>', 'report title', 'Evaluation')
+  .option('-c, --config <file>', 'configuration JSON file (default: $CDS_CONFIG), for the model.* inference settings')
+  .action(evaluate);
 
 program
   .command('dev-fhir-server')

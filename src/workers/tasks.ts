@@ -1,6 +1,8 @@
 // The table of work that runs in worker threads. Each task takes structured-cloneable input and
 // returns its output plus the buffers to transfer back (not copy) to the calling thread.
 import { decodeAndPreprocess, type DecodeTaskInput, type DecodeTaskOutput } from '../imaging/decode-task.js';
+import { synthesizePatient, type SynthTaskInput, type SynthTaskOutput } from '../synthetic/synth-task.js';
+import { inspectModel, runInference, type InferTaskInput, type InferTaskOutput, type InspectTaskInput, type InspectTaskOutput } from '../model/infer-task.js';
 
 export interface TaskResult<T> {
   value: T;
@@ -11,6 +13,15 @@ export const tasks = {
   'decode-preprocess': async (input: DecodeTaskInput): Promise<TaskResult<DecodeTaskOutput>> => {
     const value = await decodeAndPreprocess(input);
     return { value, transfer: value.ok ? [value.tensor.buffer as ArrayBuffer] : [] };
+  },
+  infer: async (input: InferTaskInput): Promise<TaskResult<InferTaskOutput>> => {
+    const value = await runInference(input);
+    return { value, transfer: value.ok ? [value.logRisk.buffer as ArrayBuffer] : [] };
+  },
+  'inspect-model': async (input: InspectTaskInput): Promise<TaskResult<InspectTaskOutput>> => ({ value: await inspectModel(input), transfer: [] }),
+  'synthesize-patient': async (input: SynthTaskInput): Promise<TaskResult<SynthTaskOutput>> => {
+    const value = await synthesizePatient(input);
+    return { value, transfer: [value.tensor.buffer as ArrayBuffer, ...(value.part10 ? [value.part10.buffer as ArrayBuffer] : [])] };
   },
 } satisfies Record<string, (input: never) => Promise<TaskResult<unknown>>>;
 

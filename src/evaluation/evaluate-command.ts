@@ -1,0 +1,66 @@
+// `evaluate`: scores model folders on a cohort through the real runtime and writes the report as
+// JSON and Markdown. Model folders need not sit under models/ (a site's candidate model, or the
+// image-only comparison model of the training run).
+import { writeFile } from 'node:fs/promises';
+import type { ModelConfig } from '../config.js';
+import { createInferencePool, inferenceSettings } from '../model/inference-pool.js';
+import { loadModelFolder, type LoadedModel } from '../model/model-registry.js';
+import { OnnxModelRuntime } from '../model/onnx-model-runtime.js';
+import { readCohort, type Cohort } from './cohort-file.js';
+import { evaluateCohort, type EvaluationReport } from './evaluate-cohort.js';
+import { renderMarkdown } from './report.js';
+
+export interface EvaluateCommandOptions {
+  cohort: string;
+  /** Model folders; the first is the one the acceptance checks are about. */
+  models: string[];
+  trainCohort?: string;
+  json: string;
+  markdown: string;
+  title: string;
+  model: ModelConfig;
+  onProgress?: (message: string) => void;
+}
+
+function describe(model: LoadedModel): { name: string; label: string } {
+  const imageOnly = model.card.inputs.covariates === null;
+  return { name: model.card.id, label: `DeepSurv ${imageOnly ? 'image only' : 'image + clinical'} (${model.card.id} ${model.card.version})` };
+}
+
+export async function runEvaluate(options: EvaluateCommandOptions): Promise<EvaluationReport> {
+  const loaded = await Promise.all(options.models.map((folder) => loadModelFolder(folder, { requireFolderName: false })));
+  const ids = new Set(loaded.map((m) => m.card.id));
+  if (ids.size !== loaded.length) throw new Error('two of the model folders have the same card id; give each model its own id');
+  const test = await readCohort(options.cohort);
+  let train: Cohort | null = null;
+  const pool = createInferencePool(options.model);
+  try {
+    for (const model of loaded) {
+      const expected = JSON.stringify(model.card.inputs.image.preprocessing);
+      if (JSON.stringify(test.metadata.preprocessing) !== expected) {
+        throw new Error(`the cohort's images were preprocessed differently from what ${model.card.id} expects; regenerate the cohort with that model's preprocessing`);
+      }
+    }
+    train = options.trainCohort ? await readCohort(options.trainCohort) : null;
+    const runtime = await OnnxModelRuntime.create({
+      registry: { models: new Map(loaded.map((m) => [m.card.id, m])) },
+      pool,
+      settings: inferenceSettings(options.model),
+    });
+    const report = await evaluateCohort({
+      runtime,
+      models: loaded.map((m) => ({ id: m.card.id, ...describe(m) })),
+      test,
+      train,
+      onProgress: options.onProgress,
+    });
+    await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(options.markdown, renderMarkdown(report, options.title));
+    await runtime.close();
+    return report;
+  } finally {
+    await test.close();
+    await train?.close();
+    await pool.close();
+  }
+}
