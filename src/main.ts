@@ -47,6 +47,19 @@ async function serve(options: { config?: string }): Promise<void> {
   } else if (config.auth.clients.length === 0) {
     logger.warn('no trusted clients are configured (auth.clients): every CDS call will be refused with 401');
   }
+  // Every model card is checked (schema, rules, sha256, graph) before serving: a bad model stops start-up.
+  const { loadModelRegistry } = await import('./model/model-registry.js');
+  const { OnnxModelRuntime } = await import('./model/onnx-model-runtime.js');
+  const { createInferencePool, inferenceSettings } = await import('./model/inference-pool.js');
+  const models = await loadModelRegistry(config.model.dir);
+  const inferencePool = createInferencePool(config.model);
+  const runtime = await OnnxModelRuntime.create({ registry: models, pool: inferencePool, settings: inferenceSettings(config.model) }).catch(async (error: unknown) => {
+    await inferencePool.close();
+    throw error;
+  });
+  for (const { card } of models.models.values()) {
+    logger.info({ model: card.id, version: card.version, status: card.intendedUse.status }, `model loaded: ${card.intendedUse.statement}`);
+  }
   const store = new SqliteStore({ path: config.store.sqlitePath });
   const registry = new ServiceRegistry(createServices({}));
   const app = createApp(config, { registry, store, logger });
@@ -64,9 +77,16 @@ async function serve(options: { config?: string }): Promise<void> {
     logger.info({ signal }, 'shutting down');
     app.markNotReady();
     server.close(() => {
-      store.close();
-      logger.info('stopped');
-      process.exit(0);
+      // Runs in progress must end before their threads do: terminating a thread inside
+      // onnxruntime's session.run aborts the whole process.
+      void runtime
+        .close()
+        .then(() => inferencePool.close())
+        .finally(() => {
+          store.close();
+          logger.info('stopped');
+          process.exit(0);
+        });
     });
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 10_000).unref();
@@ -236,7 +256,7 @@ program
 try {
   await program.parseAsync();
 } catch (error) {
-  if (error instanceof ConfigError || (error instanceof Error && error.name === 'ServiceRegistryError')) {
+  if (error instanceof ConfigError || (error instanceof Error && ['ServiceRegistryError', 'ModelCardError', 'CohortFormatError'].includes(error.name))) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

@@ -39,6 +39,17 @@ function toValueInfo(meta: InferenceSession.ValueMetadata): ValueInfo {
   return meta.isTensor ? { name: meta.name, isTensor: true, type: meta.type, shape: [...meta.shape] } : { name: meta.name, isTensor: false, type: null, shape: [] };
 }
 
+/** Session options the service runs every model with (and the inference benchmark measures). */
+export function sessionOptions(intraOpThreads: number): InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: intraOpThreads,
+    // One graph runs at a time per thread; parallelism comes from intra-op threads and the pool.
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+}
+
 async function create(signature: ModelSignature, intraOpThreads: number): Promise<CachedSession> {
   const { InferenceSession } = await loadOrt();
   const bytes = await readFile(signature.onnxFile);
@@ -48,13 +59,7 @@ async function create(signature: ModelSignature, intraOpThreads: number): Promis
   }
   let session: InferenceSession;
   try {
-    session = await InferenceSession.create(bytes, {
-      intraOpNumThreads: intraOpThreads,
-      // One graph runs at a time per thread; parallelism comes from intra-op threads and the pool.
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    session = await InferenceSession.create(bytes, sessionOptions(intraOpThreads));
   } catch (error) {
     throw new SessionLoadError('inference-failed', `onnxruntime cannot load ${signature.onnxFile}: ${(error as Error).message.slice(0, 300)}`);
   }

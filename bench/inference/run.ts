@@ -1,0 +1,139 @@
+// Inference benchmark: batch-1 latency and batch-8 throughput of the demo model and of a clinically
+// sized backbone (ResNet-18 at 512 × 384, exported untrained by models/training/export_backbone.py)
+// in onnxruntime-node, each next to PyTorch eager CPU inference of the same network in the same run
+// (models/training/torch_bench.py), plus the latency through the service's runtime (worker thread,
+// micro-batching). Runs one measurement at a time. Target (issue 4): onnxruntime-node ≥ 1.5× faster
+// than PyTorch eager at batch 1. Usage: npm run bench:inference [-- --reps N --model models/<id>]
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { createInferencePool } from '../../src/model/inference-pool.js';
+import { loadModelFolder, type LoadedModel } from '../../src/model/model-registry.js';
+import { OnnxModelRuntime } from '../../src/model/onnx-model-runtime.js';
+import { sessionOptions } from '../../src/model/session-cache.js';
+import { mulberry32 } from '../../src/synthetic/random.js';
+
+const run = promisify(execFile);
+const PYTHON = '/usr/bin/python3';
+const TRAINING = join(import.meta.dirname, '../../models/training');
+const { values: args } = parseArgs({ options: { reps: { type: 'string', default: '30' }, model: { type: 'string', default: 'models/spine-deepsurv-demo' }, threads: { type: 'string', default: '2' } } });
+const reps = Math.max(5, Number(args.reps));
+const threads = Number(args.threads);
+
+interface Network {
+  label: string;
+  onnxFile: string;
+  height: number;
+  width: number;
+  covariates: number;
+  torchArgs: string[];
+  model: LoadedModel | null;
+}
+
+interface Timing {
+  medianMs: number;
+  p90Ms: number;
+}
+
+function summarise(times: number[]): Timing {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { medianMs: sorted[Math.floor(sorted.length / 2)]!, p90Ms: sorted[Math.floor(sorted.length * 0.9)]! };
+}
+
+function randomTensor(length: number, seed: number): Float32Array {
+  const random = mulberry32(seed);
+  return Float32Array.from({ length }, () => random() * 2 - 1);
+}
+
+async function onnxTiming(network: Network, batch: number): Promise<Timing> {
+  const session = await InferenceSession.create(network.onnxFile, sessionOptions(threads));
+  const feeds: Record<string, Tensor> = {
+    [session.inputNames[0]!]: new Tensor('float32', randomTensor(batch * network.height * network.width, 1), [batch, 1, network.height, network.width]),
+  };
+  if (network.covariates > 0) feeds[session.inputNames[1]!] = new Tensor('float32', randomTensor(batch * network.covariates, 2), [batch, network.covariates]);
+  const times: number[] = [];
+  for (let i = 0; i < 5 + reps; i++) {
+    const start = performance.now();
+    await session.run(feeds);
+    if (i >= 5) times.push(performance.now() - start);
+  }
+  await session.release();
+  return summarise(times);
+}
+
+async function torchTiming(network: Network, batch: number): Promise<Timing> {
+  const { stdout } = await run(PYTHON, [join(TRAINING, 'torch_bench.py'), ...network.torchArgs, '--batch', String(batch), '--reps', String(reps), '--threads', String(threads)], { maxBuffer: 1 << 20 });
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { medianMs: number; p90Ms: number };
+  return { medianMs: result.medianMs, p90Ms: result.p90Ms };
+}
+
+/** Batch-1 latency through the service's runtime: a worker thread, the micro-batcher, transfers. */
+async function runtimeTiming(model: LoadedModel): Promise<Timing> {
+  const pool = createInferencePool({ inferenceThreads: 1 });
+  const runtime = await OnnxModelRuntime.create({
+    registry: { models: new Map([[model.card.id, model]]) },
+    pool,
+    settings: { intraOpThreads: threads, maxBatch: 8, batchWindowMs: 0, maxQueue: 64, timeoutMs: 60_000 },
+  });
+  const { height, width } = model.card.inputs.image.preprocessing;
+  const factors = { age: 65, sex: 'female', weightKg: 60, heightCm: 158, priorFragilityFracture: false, parentHipFracture: false, currentSmoking: false, glucocorticoids: false, rheumatoidArthritis: false, secondaryOsteoporosis: false, alcohol: false, femoralNeckTScore: null } as const;
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 5 + reps; i++) {
+      const image = randomTensor(height * width, i);
+      const start = performance.now();
+      await runtime.predict(model.card.id, image, factors);
+      if (i >= 5) times.push(performance.now() - start);
+    }
+  } finally {
+    await runtime.close();
+    await pool.close();
+  }
+  return summarise(times);
+}
+
+const fmt = (t: Timing): string => `${t.medianMs.toFixed(1)} ms (p90 ${t.p90Ms.toFixed(1)})`;
+
+const directory = await mkdtemp(join(tmpdir(), 'bench-inference-'));
+try {
+  const demo = await loadModelFolder(args.model, { requireFolderName: false });
+  const demoSpec = demo.card.inputs.image.preprocessing;
+  const resnetFile = join(directory, 'resnet18-512x384.onnx');
+  await run(PYTHON, [join(TRAINING, 'export_backbone.py'), '--out', resnetFile, '--height', '512', '--width', '384']);
+  const networks: Network[] = [
+    {
+      label: `demo model ${demo.card.id} ${demo.card.version} (${demoSpec.height} × ${demoSpec.width})`,
+      onnxFile: demo.onnxFile,
+      height: demoSpec.height,
+      width: demoSpec.width,
+      covariates: demo.card.inputs.covariates?.features.length ?? 0,
+      torchArgs: ['--arch', 'demo', '--card', demo.cardFile],
+      model: demo,
+    },
+    { label: 'ResNet-18, untrained (512 × 384)', onnxFile: resnetFile, height: 512, width: 384, covariates: 0, torchArgs: ['--arch', 'resnet18', '--height', '512', '--width', '384'], model: null },
+  ];
+  console.log('inference benchmark: onnxruntime-node vs PyTorch eager (CPU), same network, same run');
+  console.log(`machine: ${cpus().length} cores, Node ${process.versions.node}; ${threads} threads each; ${reps} timed runs after 5 warm-ups; medians\n`);
+  let pass = true;
+  for (const network of networks) {
+    const ort1 = await onnxTiming(network, 1);
+    const torch1 = await torchTiming(network, 1);
+    const ort8 = await onnxTiming(network, 8);
+    const torch8 = await torchTiming(network, 8);
+    const speedup = torch1.medianMs / ort1.medianMs;
+    pass &&= speedup >= 1.5;
+    console.log(network.label);
+    console.log(`  batch 1 latency   onnxruntime-node ${fmt(ort1)}   PyTorch eager ${fmt(torch1)}   → ${speedup.toFixed(2)}× (target ≥ 1.5×) ${speedup >= 1.5 ? 'met' : 'NOT MET'}`);
+    console.log(
+      `  batch 8 throughput onnxruntime-node ${(8000 / ort8.medianMs).toFixed(1)} images/s   PyTorch eager ${(8000 / torch8.medianMs).toFixed(1)} images/s   → ${(torch8.medianMs / ort8.medianMs).toFixed(2)}×`,
+    );
+    if (network.model) console.log(`  batch 1 through the service runtime (worker thread + micro-batcher): ${fmt(await runtimeTiming(network.model))}`);
+    console.log('');
+  }
+  console.log(pass ? 'target met for every network' : 'target NOT met for at least one network');
+} finally {
+  await rm(directory, { recursive: true, force: true });
+}
