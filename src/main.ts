@@ -174,6 +174,7 @@ interface EvaluateCliOptions {
   json: string;
   markdown: string;
   title: string;
+  updateCard?: boolean;
   config?: string;
 }
 
@@ -187,6 +188,7 @@ async function evaluate(options: EvaluateCliOptions): Promise<void> {
     json: options.json,
     markdown: options.markdown,
     title: options.title,
+    updateCard: options.updateCard ?? false,
     model: config.model,
     onProgress: (message) => process.stderr.write(`evaluate: ${message}\n`),
   });
@@ -243,6 +245,7 @@ program
   .option('--json <file>', 'report JSON', 'evaluation.json')
   .option('--markdown <file>', 'report Markdown', 'evaluation.md')
   .option('--title <text>', 'report title', 'Evaluation')
+  .option('--update-card', "write the figures into the first model's card (evaluation.heldOut)")
   .option('-c, --config <file>', 'configuration JSON file (default: $CDS_CONFIG), for the model.* inference settings')
   .action(evaluate);
 

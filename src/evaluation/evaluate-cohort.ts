@@ -31,6 +31,8 @@ export interface EvaluationReport {
   options: MetricOptions;
   models: ModelMetrics[];
   comparatorCoefficients: { name: string; features: { name: string; coefficient: number; standardError: number }[] }[];
+  /** Comparators that could not be fitted (e.g. a tiny cohort whose few events a covariate separates), with why. */
+  notFitted: { name: string; label: string; reason: string }[];
   checks: Check[];
 }
 
@@ -122,12 +124,19 @@ export async function evaluateCohort(options: EvaluateOptions): Promise<Evaluati
   const truth = oracle(test);
   if (truth) scored.push(truth);
   const coefficients: EvaluationReport['comparatorCoefficients'] = [];
+  const notFitted: EvaluationReport['notFitted'] = [];
   if (train) {
     options.onProgress?.('image statistics for the shortcut comparator');
     const trainStatistics = await cohortImageStatistics(train, train.metadata.preprocessing);
     const testStatistics = await cohortImageStatistics(test, test.metadata.preprocessing);
     for (const spec of COMPARATORS) {
-      const fitted = fitComparator(train, spec, spec.imageStatistics ? trainStatistics : null);
+      let fitted;
+      try {
+        fitted = fitComparator(train, spec, spec.imageStatistics ? trainStatistics : null);
+      } catch (error) {
+        notFitted.push({ name: spec.name, label: spec.label, reason: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
       const logRisk = scoreComparator(fitted, test, spec.imageStatistics ? testStatistics : null);
       const baseline = { times: Array.from(fitted.baseline.times), cumulativeHazard: Array.from(fitted.baseline.cumulativeHazard) };
       scored.push({ name: spec.name, label: spec.label, logRisk, survival: baselineSurvival(baseline, logRisk) });
@@ -141,5 +150,5 @@ export async function evaluateCohort(options: EvaluateOptions): Promise<Evaluati
   const event = Uint8Array.from(test.patients, (p) => (p.event ? 1 : 0));
   options.onProgress?.('metrics');
   const models = scored.map((model) => modelMetrics(time, event, model, metricOptions));
-  return { test: summarise(test), train: train ? summarise(train) : null, options: metricOptions, models, comparatorCoefficients: coefficients, checks: checks(models) };
+  return { test: summarise(test), train: train ? summarise(train) : null, options: metricOptions, models, comparatorCoefficients: coefficients, notFitted, checks: checks(models) };
 }

@@ -1,7 +1,8 @@
 // `evaluate`: scores model folders on a cohort through the real runtime and writes the report as
 // JSON and Markdown. Model folders need not sit under models/ (a site's candidate model, or the
 // image-only comparison model of the training run).
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { ModelConfig } from '../config.js';
 import { createInferencePool, inferenceSettings } from '../model/inference-pool.js';
 import { loadModelFolder, type LoadedModel } from '../model/model-registry.js';
@@ -18,8 +19,38 @@ export interface EvaluateCommandOptions {
   json: string;
   markdown: string;
   title: string;
+  /** Also write the figures into the first model's card (`evaluation.heldOut`); the ONNX hash is unaffected. */
+  updateCard?: boolean;
   model: ModelConfig;
   onProgress?: (message: string) => void;
+}
+
+/** The report's figures, small enough for the card; the full report stays beside it. */
+export function cardSummary(report: EvaluationReport, markdownFile: string): Record<string, unknown> {
+  const round = (x: number): number => Number(x.toFixed(4));
+  return {
+    report: basename(markdownFile),
+    cohort: { seed: report.test.seed, count: report.test.count, events: report.test.events, statement: report.test.statement },
+    models: report.models.map((m) => ({
+      name: m.name,
+      label: m.label,
+      harrellC: round(m.harrellC.value),
+      harrellC95: m.harrellC.ci95.map(round),
+      unoC: { value: round(m.unoC.value), tau: m.unoC.tau },
+      auc: m.auc.map((a) => ({ time: a.time, value: round(a.value) })),
+      brier: { time: m.brier.time, value: round(m.brier.value) },
+      integratedBrier: { ...m.integratedBrier, value: round(m.integratedBrier.value) },
+      calibration: { horizon: m.calibration.horizon, slope: round(m.calibration.slope), observedToPredicted: round(m.calibration.observedToPredicted) },
+      dCalibrationP: round(m.dCalibration.pValue),
+    })),
+    checks: report.checks.map((c) => ({ ...c, value: round(c.value), threshold: round(c.threshold) })),
+  };
+}
+
+async function updateCard(model: LoadedModel, summary: Record<string, unknown>): Promise<void> {
+  const card = JSON.parse(await readFile(model.cardFile, 'utf8')) as { evaluation?: Record<string, unknown> };
+  card.evaluation = { ...card.evaluation, heldOut: summary };
+  await writeFile(model.cardFile, `${JSON.stringify(card, null, 2)}\n`);
 }
 
 function describe(model: LoadedModel): { name: string; label: string } {
@@ -56,6 +87,7 @@ export async function runEvaluate(options: EvaluateCommandOptions): Promise<Eval
     });
     await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
     await writeFile(options.markdown, renderMarkdown(report, options.title));
+    if (options.updateCard) await updateCard(loaded[0]!, cardSummary(report, options.markdown));
     await runtime.close();
     return report;
   } finally {

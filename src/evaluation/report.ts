@@ -40,6 +40,7 @@ export function renderMarkdown(report: EvaluationReport, title: string): string 
     "For reference, the study's test set (179 patients, 120 events in the whole cohort): DeepSurv image + clinical 0.612 (0.571–0.653), Cox PH on clinical covariates 0.594, FRAX 0.547; image-only DeepSurv in women 0.614. Its numbers come from real radiographs; ours from a synthetic cohort whose truth we set, so only the ordering is comparable.",
     '',
   );
+  for (const missing of report.notFitted) out.push(`Not fitted: ${missing.label}: ${missing.reason}`, '');
   if (checks.length > 0) {
     out.push('## Acceptance checks', '');
     out.push(table(['Check', 'Rule', 'Value', 'Threshold', 'Result'], checks.map((c) => [c.name, c.rule, f3(c.value), f3(c.threshold), c.pass ? 'pass' : '**FAIL**'])), '');
