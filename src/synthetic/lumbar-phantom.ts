@@ -2,7 +2,7 @@
 // tissue, cortical rims, disc gaps, exposure gradient, noise), made for tests and for training the
 // demonstration model. It is not anatomy and nothing clinical may be learnt from it.
 import type { RadiographPixels } from './dicom-file.js';
-import { mulberry32 } from './random.js';
+import { deriveSeed, mulberry32 } from './random.js';
 
 export type PhantomView = 'lateral' | 'ap';
 export const LUMBAR_LEVELS = ['L1', 'L2', 'L3', 'L4', 'L5'] as const;
@@ -28,6 +28,12 @@ export interface LumbarPhantomOptions {
   exposure?: number;
   /** 0–1: share of the trabecular texture that runs vertically, as when horizontal trabeculae resorb (default 0). */
   striation?: number;
+  /**
+   * Amplitude (0–0.4 of full scale) of a smooth attenuation field over the whole image: uneven soft
+   * tissue, bowel contents, the heel effect (default 0). It moves every intensity by far more than
+   * bone density does, so a global histogram cannot read density while local contrast still shows it.
+   */
+  field?: number;
   /** Fraction of anterior vertebral height lost, per level (0–0.8); the posterior wall loses a quarter as much (a wedge). */
   heightLoss?: Partial<Record<LumbarLevel, number>>;
   /** Height lost per level at the anterior wall, mid-body and posterior wall (each 0–0.8); overrides heightLoss for that level. */
@@ -164,6 +170,28 @@ function gaussianTable(random: () => number): Float32Array {
     table[i] = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   }
   return table;
+}
+
+const FIELD_BLOBS = 5;
+
+/**
+ * A smooth field as a sum of separable Gaussian blobs a_k·gx_k(x)·gy_k(y): per pixel it costs
+ * FIELD_BLOBS multiply-adds. Drawn from its own stream so the rest of the phantom is unchanged.
+ */
+function smoothField(seed: number, rows: number, columns: number, amplitude: number): { gx: Float32Array[]; gy: Float32Array[] } {
+  const random = mulberry32(deriveSeed(seed, 0x6669656c));
+  const gx: Float32Array[] = [];
+  const gy: Float32Array[] = [];
+  for (let k = 0; k < FIELD_BLOBS; k++) {
+    const a = amplitude * (random() * 2 - 1);
+    const cx = columns * (random() * 1.4 - 0.2);
+    const cy = rows * (random() * 1.4 - 0.2);
+    const sx = columns * (0.15 + 0.35 * random());
+    const sy = rows * (0.15 + 0.35 * random());
+    gx.push(Float32Array.from({ length: columns }, (_, x) => a * Math.exp(-(((x - cx) / sx) ** 2) / 2)));
+    gy.push(Float32Array.from({ length: rows }, (_, y) => Math.exp(-(((y - cy) / sy) ** 2) / 2)));
+  }
+  return { gx, gy };
 }
 
 const smoothstep = (t: number): number => (t <= 0 ? 0 : t >= 1 ? 1 : t * t * (3 - 2 * t));
@@ -434,6 +462,7 @@ function validate(options: LumbarPhantomOptions): void {
   inRange('softTissue', options.softTissue, 0.1, 0.5);
   inRange('exposure', options.exposure, 0.3, 1);
   inRange('striation', options.striation, 0, 1);
+  inRange('field', options.field, 0, 0.4);
   const isLevel = (level: string): boolean => (LUMBAR_LEVELS as readonly string[]).includes(level);
   for (const [level, loss] of Object.entries(options.heightLoss ?? {})) {
     if (!isLevel(level)) throw new RangeError(`heightLoss has an unknown level ${level}`);
@@ -471,9 +500,17 @@ export function generateLumbarPhantom(options: LumbarPhantomOptions): LumbarPhan
   const noise = (options.noise ?? 0.006) * maximum;
   const invert = photometric === 'MONOCHROME1';
   const row = new Float32Array(columns);
+  const field = options.field ? smoothField(options.seed, rows, columns, options.field) : null;
   for (let y = 0; y < rows; y++) {
     row.set(tissue);
     for (const s of shapes) if (y >= s.top && y <= s.bottom) addShapeRow(row, s, y, texture);
+    if (field) {
+      for (let k = 0; k < FIELD_BLOBS; k++) {
+        const gx = field.gx[k]!;
+        const weight = field.gy[k]![y]!;
+        for (let x = 0; x < columns; x++) row[x]! += weight * gx[x]!;
+      }
+    }
     const gainY = 1 + gradientY * (y / rows - 0.5);
     const offset = y * columns;
     for (let x = 0; x < columns; x++) {

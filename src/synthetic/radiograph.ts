@@ -61,8 +61,9 @@ export function acquisition(patient: SyntheticPatient, indexDate: Date): Acquisi
   ] as const);
   const { boneStrength, deformities } = patient.latent;
   const bmi = patient.factors.weightKg! / (patient.factors.heightCm! / 100) ** 2;
-  // Bone strength shows as trabecular density against the cortex; cortex, beam quality, body habitus
-  // and exposure vary on their own, so no global brightness statistic gives the strength away.
+  // Bone strength shows as trabecular density against the cortex and the neighbouring discs; cortex,
+  // beam quality, body habitus, exposure and a smooth attenuation field vary on their own, so that
+  // no global intensity statistic gives the strength away: it has to be read locally.
   const boneDensity = 1 / (1 + Math.exp(-0.8 * boneStrength));
   const phantom: LumbarPhantomOptions = {
     seed: deriveSeed(patient.seed, 2),
@@ -72,13 +73,14 @@ export function acquisition(patient: SyntheticPatient, indexDate: Date): Acquisi
     bitsStored,
     boneDensity,
     cortexDensity: Math.min(1, Math.max(0, d.normal(0.55 + 0.1 * (boneDensity - 0.5), 0.06))),
-    boneContrast: d.uniform(0.75, 1.3),
+    boneContrast: d.uniform(0.85, 1.15),
     softTissue: Math.min(0.45, Math.max(0.12, d.normal(0.26 + 0.012 * (bmi - 24), 0.025))),
     exposure: d.uniform(0.45, 0.95),
     striation: Math.min(1, 0.8 * (1 - boneDensity)),
     noise: d.uniform(0.004, 0.012),
     deformities,
     photometric: modality === 'CR' && d.bernoulli(0.6) ? 'MONOCHROME1' : 'MONOCHROME2',
+    field: d.uniform(0.12, 0.3),
   };
   const studyDate = new Date(indexDate.getTime() - Math.floor(d.uniform(0, 365)) * 86_400_000);
   return {
