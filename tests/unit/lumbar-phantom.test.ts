@@ -139,6 +139,21 @@ void describe('lumbar phantom', () => {
     assert.ok(Math.abs(arch(weakBodies) - arch(reference)) < 0.05 * arch(reference), 'posterior elements unchanged');
   });
 
+  void it('adds a smooth field that shifts intensities widely but keeps the local contrast of the bodies', () => {
+    const plain = generateLumbarPhantom({ ...base, noise: 0 });
+    const fielded = generateLumbarPhantom({ ...base, noise: 0, field: 0.3 });
+    assert.deepEqual(fielded.vertebrae, plain.vertebrae, 'same anatomy');
+    const difference = [...fielded.data].map((value, i) => value - plain.data[i]!);
+    const spread = Math.max(...difference) - Math.min(...difference);
+    assert.ok(spread > 0.1 * 4095, `the field moves intensities by ${spread}`);
+    // Body centre against the disc just below it: a local difference the smooth field barely changes.
+    const local = (p: LumbarPhantom): number => {
+      const [upper, lower] = [p.vertebrae[2]!, p.vertebrae[3]!];
+      return mean(box(p, upper.x, upper.y, 0.3 * upper.halfWidth, 0.3 * upper.halfHeight)) - mean(box(p, (upper.x + lower.x) / 2, (upper.y + lower.y) / 2, 0.3 * upper.halfWidth, 1));
+    };
+    assert.ok(Math.abs(local(fielded) - local(plain)) < 0.15 * local(plain), `local contrast ${local(fielded)} vs ${local(plain)}`);
+  });
+
   void it('rejects out-of-range options with RangeErrors that name the option', () => {
     const cases: [Partial<LumbarPhantomOptions>, RegExp][] = [
       [{ bitsStored: 7 }, /bitsStored/],
@@ -156,6 +171,7 @@ void describe('lumbar phantom', () => {
       [{ exposure: 2 }, /exposure/],
       [{ striation: -0.1 }, /striation/],
       [{ cortexDensity: 1.5 }, /cortexDensity/],
+      [{ field: 0.5 }, /field/],
     ];
     for (const [options, message] of cases) {
       assert.throws(
