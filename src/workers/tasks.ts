@@ -1,7 +1,7 @@
 // The table of work that runs in worker threads. Each task takes structured-cloneable input and
 // returns its output plus the buffers to transfer back (not copy) to the calling thread.
 import { decodeAndPreprocess, type DecodeTaskInput, type DecodeTaskOutput } from '../imaging/decode-task.js';
-import { synthesizePatient, type SynthTaskInput, type SynthTaskOutput } from '../synthetic/synth-task.js';
+import type { SynthTaskInput, SynthTaskOutput } from '../synthetic/synth-task.js';
 import { inspectModel, runInference, type InferTaskInput, type InferTaskOutput, type InspectTaskInput, type InspectTaskOutput } from '../model/infer-task.js';
 
 export interface TaskResult<T> {
@@ -19,7 +19,9 @@ export const tasks = {
     return { value, transfer: value.ok ? [value.logRisk.buffer as ArrayBuffer] : [] };
   },
   'inspect-model': async (input: InspectTaskInput): Promise<TaskResult<InspectTaskOutput>> => ({ value: await inspectModel(input), transfer: [] }),
+  // Loaded on first use: only the synth command runs it, and serving threads never load the generator.
   'synthesize-patient': async (input: SynthTaskInput): Promise<TaskResult<SynthTaskOutput>> => {
+    const { synthesizePatient } = await import('../synthetic/synth-task.js');
     const value = await synthesizePatient(input);
     return { value, transfer: [value.tensor.buffer as ArrayBuffer, ...(value.part10 ? [value.part10.buffer as ArrayBuffer] : [])] };
   },
