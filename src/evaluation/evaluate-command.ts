@@ -7,7 +7,7 @@ import type { ModelConfig } from '../config.js';
 import { createInferencePool, inferenceSettings } from '../model/inference-pool.js';
 import { loadModelFolder, type LoadedModel } from '../model/model-registry.js';
 import { OnnxModelRuntime } from '../model/onnx-model-runtime.js';
-import { readCohort, type Cohort } from './cohort-file.js';
+import { CohortFormatError, readCohort, type Cohort } from './cohort-file.js';
 import { evaluateCohort, type EvaluationReport } from './evaluate-cohort.js';
 import { renderMarkdown } from './report.js';
 
@@ -61,7 +61,7 @@ function describe(model: LoadedModel): { name: string; label: string } {
 export async function runEvaluate(options: EvaluateCommandOptions): Promise<EvaluationReport> {
   const loaded = await Promise.all(options.models.map((folder) => loadModelFolder(folder, { requireFolderName: false })));
   const ids = new Set(loaded.map((m) => m.card.id));
-  if (ids.size !== loaded.length) throw new Error('two of the model folders have the same card id; give each model its own id');
+  if (ids.size !== loaded.length) throw new CohortFormatError('two of the model folders have the same card id; give each model its own id');
   const test = await readCohort(options.cohort);
   let train: Cohort | null = null;
   const pool = createInferencePool(options.model);
@@ -69,7 +69,7 @@ export async function runEvaluate(options: EvaluateCommandOptions): Promise<Eval
     for (const model of loaded) {
       const expected = JSON.stringify(model.card.inputs.image.preprocessing);
       if (JSON.stringify(test.metadata.preprocessing) !== expected) {
-        throw new Error(`the cohort's images were preprocessed differently from what ${model.card.id} expects; regenerate the cohort with that model's preprocessing`);
+        throw new CohortFormatError(`the cohort's images were preprocessed differently from what ${model.card.id} expects; regenerate it with synth --card ${model.cardFile}`);
       }
     }
     train = options.trainCohort ? await readCohort(options.trainCohort) : null;
