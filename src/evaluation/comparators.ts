@@ -68,13 +68,12 @@ export async function cohortImageStatistics(cohort: Cohort, spec: PreprocessingS
 }
 
 function rows(cohort: Cohort, spec: ComparatorSpec, statistics: Float64Array[] | null): { names: string[]; rows: number[][] } {
-  let names: string[] = [];
-  const out = cohort.patients.map((patient, i) => {
-    const clinical = clinicalFeatures(patient.factors, spec.factors);
-    names = spec.imageStatistics ? [...clinical.names, ...IMAGE_STATISTIC_NAMES] : clinical.names;
-    return spec.imageStatistics ? [...clinical.values, ...statistics![i]!] : clinical.values;
-  });
-  return { names, rows: out };
+  const clinical = cohort.patients.map((patient) => clinicalFeatures(patient.factors, spec.factors));
+  const clinicalNames = clinical[0]?.names ?? [];
+  return {
+    names: spec.imageStatistics ? [...clinicalNames, ...IMAGE_STATISTIC_NAMES] : clinicalNames,
+    rows: clinical.map(({ values }, i) => (spec.imageStatistics ? [...values, ...statistics![i]!] : values)),
+  };
 }
 
 /**

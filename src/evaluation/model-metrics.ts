@@ -73,6 +73,7 @@ export function modelMetrics(time: Float64Array, event: Uint8Array, model: Score
   const ibsFrom = 0.5;
   const grid = Array.from({ length: Math.round((options.tau - ibsFrom) / 0.25) + 1 }, (_, k) => ibsFrom + 0.25 * k);
   const ibs = integratedBrierScore(time, event, grid, grid.map(survivalAt), { censoring });
+  const atHorizon = survivalAt(options.horizon);
   const d = dCalibration(event, Float64Array.from({ length: n }, (_, i) => model.survival(i, time[i]!)));
   return {
     name: model.name,
@@ -80,9 +81,9 @@ export function modelMetrics(time: Float64Array, event: Uint8Array, model: Score
     harrellC: { value: harrellC(time, event, model.logRisk).cIndex, ci95: bootstrapC(time, event, model.logRisk, options.bootstrap) },
     unoC: { value: unoC(time, event, model.logRisk, { tau: options.tau, censoring }).cIndex, tau: options.tau },
     auc: options.aucTimes.map((t) => ({ time: t, value: cumulativeDynamicAuc(time, event, riskAt(t), t, { censoring }).auc })),
-    brier: { time: options.horizon, value: brierScore(time, event, survivalAt(options.horizon), options.horizon, { censoring }) },
+    brier: { time: options.horizon, value: brierScore(time, event, atHorizon, options.horizon, { censoring }) },
     integratedBrier: { value: ibs.integratedBrier, from: ibsFrom, to: options.tau },
-    calibration: calibrationAtHorizon(time, event, survivalAt(options.horizon), options.horizon),
+    calibration: calibrationAtHorizon(time, event, atHorizon, options.horizon),
     dCalibration: { statistic: d.statistic, pValue: d.pValue },
   };
 }
