@@ -5,9 +5,10 @@
 // micro-batching). Runs one measurement at a time; batch 1 alternates onnxruntime and PyTorch over
 // several rounds so both see the same machine, and the ratio is the median of the rounds' ratios.
 // Target (issue 4): onnxruntime-node ≥ 1.5× faster than PyTorch eager at batch 1.
-// Usage: npm run bench:inference [-- --reps N --rounds R --model models/<id>]
+// --profile adds where the time goes: milliseconds per operator type in each runtime.
+// Usage: npm run bench:inference [-- --reps N --rounds R --model models/<id> --threads T --profile]
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -22,7 +23,7 @@ const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
 const TRAINING = join(import.meta.dirname, '../../models/training');
 const { values: args } = parseArgs({
-  options: { reps: { type: 'string', default: '30' }, rounds: { type: 'string', default: '3' }, model: { type: 'string', default: 'models/spine-deepsurv-demo' }, threads: { type: 'string', default: '2' } },
+  options: { reps: { type: 'string', default: '30' }, rounds: { type: 'string', default: '3' }, model: { type: 'string', default: 'models/spine-deepsurv-demo' }, threads: { type: 'string', default: '2' }, profile: { type: 'boolean', default: false } },
 });
 const reps = Math.max(5, Number(args.reps));
 const rounds = Math.max(1, Number(args.rounds));
@@ -42,6 +43,16 @@ interface Timing {
   medianMs: number;
   p90Ms: number;
 }
+
+interface TorchTiming extends Timing {
+  /** Convolution and linear multiply-accumulates of one forward pass. */
+  multiplyAccumulates: number;
+  /** With --profile: self CPU ms per forward pass, by operator type. */
+  profileMs?: Record<string, number>;
+}
+
+/** Milliseconds per run by operator type, largest first. */
+type OperatorProfile = [string, number][];
 
 function summarise(times: number[]): Timing {
   const sorted = [...times].sort((a, b) => a - b);
@@ -69,10 +80,37 @@ async function onnxTiming(network: Network, batch: number): Promise<Timing> {
   return summarise(times);
 }
 
-async function torchTiming(network: Network, batch: number): Promise<Timing> {
-  const { stdout } = await run(PYTHON, [join(TRAINING, 'torch_bench.py'), ...network.torchArgs, '--batch', String(batch), '--reps', String(reps), '--threads', String(threads)], { maxBuffer: 1 << 20 });
-  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { medianMs: number; p90Ms: number };
-  return { medianMs: result.medianMs, p90Ms: result.p90Ms };
+async function torchTiming(network: Network, batch: number, profile = false): Promise<TorchTiming> {
+  const torchArgs = [join(TRAINING, 'torch_bench.py'), ...network.torchArgs, '--batch', String(batch), '--reps', String(reps), '--threads', String(threads)];
+  const { stdout } = await run(PYTHON, profile ? [...torchArgs, '--profile'] : torchArgs, { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as TorchTiming;
+}
+
+/** Batch-1 kernel time per operator type from onnxruntime's own profiler (after graph fusion). */
+async function onnxProfile(network: Network, directory: string): Promise<OperatorProfile> {
+  const prefix = join(directory, `ort-profile-${Date.now()}`);
+  const session = await InferenceSession.create(network.onnxFile, { ...sessionOptions(threads), enableProfiling: true, profileFilePrefix: prefix });
+  const feeds: Record<string, Tensor> = { [session.inputNames[0]!]: new Tensor('float32', randomTensor(network.height * network.width, 1), [1, 1, network.height, network.width]) };
+  if (network.covariates > 0) feeds[session.inputNames[1]!] = new Tensor('float32', randomTensor(network.covariates, 2), [1, network.covariates]);
+  for (let i = 0; i < reps; i++) await session.run(feeds);
+  session.endProfiling();
+  await session.release();
+  const file = (await readdir(directory)).find((name) => join(directory, name).startsWith(prefix));
+  if (!file) throw new Error(`onnxruntime wrote no profile under ${prefix}`);
+  const events = JSON.parse(await readFile(join(directory, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+  const totals = new Map<string, number>();
+  for (const event of events) {
+    if (event.cat !== 'Node' || !event.name.endsWith('_kernel_time') || !event.args?.op_name) continue;
+    totals.set(event.args.op_name, (totals.get(event.args.op_name) ?? 0) + event.dur / 1000 / reps);
+  }
+  return [...totals].sort((a, b) => b[1] - a[1]);
+}
+
+function formatProfile(entries: OperatorProfile): string {
+  return entries
+    .filter(([, ms]) => ms >= 0.05)
+    .map(([op, ms]) => `${op} ${ms.toFixed(1)}`)
+    .join(', ');
 }
 
 /** Batch-1 latency through the service's runtime: a worker thread, the micro-batcher, transfers. */
@@ -127,12 +165,17 @@ try {
   for (const network of networks) {
     console.log(network.label);
     const ratios: number[] = [];
+    let torchLast: TorchTiming | undefined;
+    let ortBest = Infinity;
     for (let round = 1; round <= rounds; round++) {
       const ort1 = await onnxTiming(network, 1);
-      const torch1 = await torchTiming(network, 1);
-      ratios.push(torch1.medianMs / ort1.medianMs);
-      console.log(`  batch 1, round ${round}   onnxruntime-node ${fmt(ort1)}   PyTorch eager ${fmt(torch1)}   → ${ratios.at(-1)!.toFixed(2)}×`);
+      torchLast = await torchTiming(network, 1);
+      ortBest = Math.min(ortBest, ort1.medianMs);
+      ratios.push(torchLast.medianMs / ort1.medianMs);
+      console.log(`  batch 1, round ${round}   onnxruntime-node ${fmt(ort1)}   PyTorch eager ${fmt(torchLast)}   → ${ratios.at(-1)!.toFixed(2)}×`);
     }
+    const gmac = torchLast!.multiplyAccumulates / 1e9;
+    console.log(`  ${gmac.toFixed(2)} GMAC per image: onnxruntime-node sustains ${((2 * gmac) / (ortBest / 1000)).toFixed(0)} GFLOP/s at its best round median`);
     const speedup = median(ratios);
     pass &&= speedup >= 1.5;
     console.log(`  batch 1 speed-up, median of ${rounds} rounds: ${speedup.toFixed(2)}× (target ≥ 1.5×) ${speedup >= 1.5 ? 'met' : 'NOT MET'}`);
@@ -141,6 +184,12 @@ try {
     console.log(
       `  batch 8 throughput onnxruntime-node ${(8000 / ort8.medianMs).toFixed(1)} images/s   PyTorch eager ${(8000 / torch8.medianMs).toFixed(1)} images/s   → ${(torch8.medianMs / ort8.medianMs).toFixed(2)}×`,
     );
+    if (args.profile) {
+      const torchProfile = Object.entries((await torchTiming(network, 1, true)).profileMs ?? {});
+      console.log(`  where the time goes at batch 1 (ms per image by operator type; onnxruntime counts the BatchNorm, ReLU and residual Add it fuses into Conv under Conv)`);
+      console.log(`    onnxruntime-node: ${formatProfile(await onnxProfile(network, directory))}`);
+      console.log(`    PyTorch eager:    ${formatProfile(torchProfile)}`);
+    }
     if (network.model) console.log(`  batch 1 through the service runtime (worker thread + micro-batcher): ${fmt(await runtimeTiming(network.model))}`);
     console.log('');
   }

@@ -117,6 +117,29 @@ def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def multiply_accumulates(model: nn.Module, *inputs: torch.Tensor) -> int:
+    """Multiply-accumulates of the convolutions and linear layers in one forward pass over `inputs`
+    (the arithmetic that bounds inference speed; BatchNorm, activations and pooling are not counted)."""
+    total = 0
+
+    def count(module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            total += output.numel() * (module.in_channels // module.groups) * kh * kw
+        elif isinstance(module, nn.Linear):
+            total += output.numel() * module.in_features
+
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        with torch.no_grad():
+            model(*inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return total
+
+
 def demo_from_card(card: dict) -> DemoNet:
     """Rebuilds the (untrained) DemoNet a model card describes; load weights separately."""
     arch = card["training"]["recipe"]["architecture"]

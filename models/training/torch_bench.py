@@ -10,7 +10,9 @@ feature count, the preprocessing height and width) and loads a state_dict writte
 train.py --weights-out; without --weights it times the same architecture with random weights
 (reported as "weights": "random"). --arch resnet18 is nets.ResNet18, the network
 export_backbone.py exports. Inputs are seeded random tensors; timings exclude nothing but the
-warm-up runs. Exit code 2 on bad arguments.
+warm-up runs. --profile adds self CPU time per operator type (torch.profiler, a separate pass after
+the timed runs). Each line also gives the convolution and linear multiply-accumulates of one forward
+pass. Exit code 2 on bad arguments.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nets import DEFAULT_ARCHITECTURE, DemoNet, ResNet18, demo_from_card, parameter_count  # noqa: E402
+from nets import DEFAULT_ARCHITECTURE, DemoNet, ResNet18, demo_from_card, multiply_accumulates, parameter_count  # noqa: E402
 
 
 def build(args: argparse.Namespace):
@@ -48,6 +50,17 @@ def build(args: argparse.Namespace):
     return model, model.n_covariates, height, width, label
 
 
+def operator_profile(model, inputs: tuple, reps: int) -> dict[str, float]:
+    """Self CPU milliseconds per forward pass for each operator type, largest first."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(reps):
+            model(*inputs)
+    totals = {e.key: e.self_cpu_time_total / 1000 / reps for e in prof.key_averages()}
+    return {k: round(v, 3) for k, v in sorted(totals.items(), key=lambda kv: -kv[1]) if v >= 0.05}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description="PyTorch eager CPU inference timing (JSON lines).")
     p.add_argument("--arch", required=True, choices=["demo", "resnet18"])
@@ -61,6 +74,7 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--profile", action="store_true", help="also report self CPU time per operator type (torch.profiler)")
     args = p.parse_args()
     if args.arch == "resnet18" and (args.card or args.weights):
         p.error("--card and --weights apply to --arch demo only")
@@ -88,6 +102,7 @@ def main() -> None:
                     times.append(elapsed)
         assert tuple(out.shape) == (batch, 1)
         ms = np.array(times)
+        extra = {"profileMs": operator_profile(model, inputs, args.reps)} if args.profile else {}
         print(json.dumps({
             "runtime": "pytorch-eager-cpu", "arch": args.arch, "weights": weights, "batch": batch,
             "height": height, "width": width, "covariates": n_cov, "parameters": parameter_count(model),
@@ -95,6 +110,7 @@ def main() -> None:
             "medianMs": round(float(np.median(ms)), 3), "p90Ms": round(float(np.percentile(ms, 90)), 3),
             "meanMs": round(float(ms.mean()), 3), "minMs": round(float(ms.min()), 3),
             "perImageMedianMs": round(float(np.median(ms)) / batch, 3), "torch": torch.__version__,
+            "multiplyAccumulates": multiply_accumulates(model, *inputs), **extra,
         }), flush=True)
 
 
