@@ -58,7 +58,7 @@ def operator_profile(model, inputs: tuple, reps: int) -> dict[str, float]:
         for _ in range(reps):
             model(*inputs)
     totals = {e.key: e.self_cpu_time_total / 1000 / reps for e in prof.key_averages()}
-    return {k: round(v, 3) for k, v in sorted(totals.items(), key=lambda kv: -kv[1]) if v >= 0.05}
+    return {k: round(v, 3) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
 
 
 def main() -> None:
