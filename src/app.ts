@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Logger } from 'pino';
+import { modelCardRouter } from './api/model-cards.js';
 import { createClientAuthenticator, type ClientAuthenticator } from './cds/auth.js';
 import {
   badRequest,
@@ -18,6 +19,7 @@ import { cdsRouter, requestState, type RequestState } from './cds/routes.js';
 import type { ServiceRegistry } from './cds/service.js';
 import type { Config } from './config.js';
 import { FhirClientFactory } from './fhir/client.js';
+import type { LoadedModel } from './model/model-registry.js';
 import { createMetrics, outcomeForStatus, type Metrics } from './ops/metrics.js';
 import type { Store } from './store/store.js';
 
@@ -29,6 +31,8 @@ export interface AppDeps {
   metrics?: Metrics;
   authenticator?: ClientAuthenticator;
   fhirClients?: FhirClientFactory;
+  /** Models whose cards are served at /models/<id> (the cards' source links point there). */
+  models?: ReadonlyMap<string, LoadedModel>;
 }
 
 export interface CdsApp {
@@ -126,10 +130,10 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', (_req, res) => {
+  app.get('/readyz', async (_req, res) => {
     if (!ready) throw serviceUnavailable('shutting down');
     try {
-      store.ping();
+      await store.ping();
     } catch {
       throw serviceUnavailable('store unavailable');
     }
@@ -140,6 +144,8 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
   }
+
+  if (deps.models) app.use('/models', modelCardRouter(deps.models));
 
   app.use(
     '/cds-services',

@@ -58,6 +58,41 @@ export interface ModelConfig {
   timeoutMs: number;
 }
 
+/** How assessments are made and cached, and when cards are suppressed (README, Eligibility). */
+export interface AssessmentConfig {
+  /** The model the services use; may be left out when exactly one is loaded. */
+  modelId?: string;
+  /** A hook answers within this; work not done by then finishes in the background. */
+  deadlineMs: number;
+  /** Longest one assessment may take in the background (FHIR, PACS, decode, inference). */
+  jobTimeoutMs: number;
+  /** A DXA result this recent suppresses the "consider DXA" card; 0 turns the rule off. */
+  recentDxaMonths: number;
+  /** An osteoporosis treatment that ended this recently counts as current. */
+  treatmentRecentMonths: number;
+  /** Known osteoporosis or treatment: a short card saying so, or no card. */
+  knownOsteoporosis: 'short-card' | 'no-card';
+  /** Whether a low-band result gets a card (off: only moderate and high do). */
+  lowRiskCard: boolean;
+  cache: {
+    /** Assessments kept in memory in front of the store. */
+    assessments: number;
+    /** Preprocessed radiographs kept in memory (a changed factor then needs no new download). */
+    tensors: number;
+    /** How long a radiograph that could not be used (wrong view, corrupt file) is not fetched again. */
+    imageFailureMinutes: number;
+  };
+}
+
+export const SERVICE_IDS = ['spine-fracture-risk', 'spine-fracture-risk-orders'] as const;
+export type ServiceId = (typeof SERVICE_IDS)[number];
+
+export interface ServiceSwitches {
+  enabled: boolean;
+  /** Compute and record assessments but return no cards (prospective validation). */
+  silent: boolean;
+}
+
 export interface Config {
   mode: 'production' | 'development';
   server: { host: string; port: number; publicBaseUrl?: string; bodyLimit: string; trustProxy: boolean | string };
@@ -79,6 +114,10 @@ export interface Config {
   /** Threads for CPU-bound work (decode, preprocessing, inference); default min(cores, 4). */
   workers: { threads?: number; maxQueue: number };
   model: ModelConfig;
+  assessment: AssessmentConfig;
+  services: Record<ServiceId, ServiceSwitches>;
+  /** The SMART app the cards link to; no link when unset. */
+  smartApp: { launchUrl?: string };
   store: { sqlitePath: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   metrics: { enabled: boolean };
@@ -108,6 +147,10 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   CDS_MODEL_DIR: 'model.dir',
   CDS_INFERENCE_THREADS: 'model.inferenceThreads',
   CDS_INTRA_OP_THREADS: 'model.intraOpThreads',
+  CDS_MODEL_ID: 'assessment.modelId',
+  CDS_DEADLINE_MS: 'assessment.deadlineMs',
+  CDS_SERVICES: 'services',
+  CDS_SMART_LAUNCH_URL: 'smartApp.launchUrl',
   CDS_SQLITE_PATH: 'store.sqlitePath',
   CDS_LOG_LEVEL: 'log.level',
   CDS_METRICS_ENABLED: 'metrics.enabled',

@@ -3,9 +3,6 @@
 // synthetic cohort, run the local FHIR server.
 import type { Server } from 'node:http';
 import { Command, InvalidArgumentError } from 'commander';
-import { createServices } from '../cds-services/index.js';
-import { createApp } from './app.js';
-import { ServiceRegistry } from './cds/service.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogDestination, createLogger } from './ops/logger.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -47,23 +44,9 @@ async function serve(options: { config?: string }): Promise<void> {
   } else if (config.auth.clients.length === 0) {
     logger.warn('no trusted clients are configured (auth.clients): every CDS call will be refused with 401');
   }
-  // Every model card is checked (schema, rules, sha256, graph) before serving: a bad model stops start-up.
-  const { loadModelRegistry } = await import('./model/model-registry.js');
-  const { OnnxModelRuntime } = await import('./model/onnx-model-runtime.js');
-  const { createInferencePool, inferenceSettings } = await import('./model/inference-pool.js');
-  const models = await loadModelRegistry(config.model.dir);
-  const inferencePool = createInferencePool(config.model);
-  const runtime = await OnnxModelRuntime.create({ registry: models, pool: inferencePool, settings: inferenceSettings(config.model) }).catch(async (error: unknown) => {
-    await inferencePool.close();
-    throw error;
-  });
-  for (const { card } of models.models.values()) {
-    logger.info({ model: card.id, version: card.version, status: card.intendedUse.status }, `model loaded: ${card.intendedUse.statement}`);
-  }
-  const store = new SqliteStore({ path: config.store.sqlitePath });
-  const registry = new ServiceRegistry(createServices({}));
-  const app = createApp(config, { registry, store, logger });
-  const server: Server = app.express.listen(config.server.port, config.server.host);
+  const { createServing } = await import('./serve.js');
+  const serving = await createServing(config, { logger });
+  const server: Server = serving.app.express.listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -71,22 +54,17 @@ async function serve(options: { config?: string }): Promise<void> {
   server.requestTimeout = 60_000;
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : config.server.port;
-  logger.info({ host: config.server.host, port: boundPort, services: registry.discovery().services.length, mode: config.mode }, 'listening');
+  const services = serving.registry.discovery().services.map((s) => `${s.id}${config.services[s.id as keyof Config['services']]?.silent ? ' (silent)' : ''}`);
+  logger.info({ host: config.server.host, port: boundPort, services, model: serving.assessor.model.card.id, mode: config.mode }, 'listening');
 
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'shutting down');
-    app.markNotReady();
+    serving.app.markNotReady();
     server.close(() => {
-      // Runs in progress must end before their threads do: terminating a thread inside
-      // onnxruntime's session.run aborts the whole process.
-      void runtime
-        .close()
-        .then(() => inferencePool.close())
-        .finally(() => {
-          store.close();
-          logger.info('stopped');
-          process.exit(0);
-        });
+      void serving.close().finally(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
     });
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 10_000).unref();
@@ -95,11 +73,11 @@ async function serve(options: { config?: string }): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
-function feedbackReport(options: { config?: string; json?: boolean }): void {
+async function feedbackReport(options: { config?: string; json?: boolean }): Promise<void> {
   const config = configFrom(options.config);
   const store = new SqliteStore({ path: config.store.sqlitePath });
   try {
-    const rows = store.feedbackSummary();
+    const rows = await store.feedbackSummary();
     process.stdout.write(options.json ? `${JSON.stringify(rows, null, 2)}\n` : formatFeedbackSummary(rows));
   } finally {
     store.close();

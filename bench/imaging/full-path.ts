@@ -59,7 +59,7 @@ export async function fullPath(pool: WorkerPool, part10: Uint8Array, runs: numbe
       await decodeInWorker(pool, retrieved.part10, limits, BENCH_SPEC);
       const decode = performance.now() - t;
       t = performance.now();
-      await source.prepareFromCandidates([candidate], 'lateral', BENCH_SPEC);
+      await source.prepareFromCandidates([candidate], { view: 'lateral', spec: BENCH_SPEC });
       const total = performance.now() - t;
       if (warm) {
         times.qido.push(qido);

@@ -11,7 +11,7 @@ export interface FeedbackDeps {
 }
 
 /** Stores every item of a feedback request; returns the stored records. */
-export function recordFeedback(id: string, body: unknown, deps: FeedbackDeps, clientIss?: string): FeedbackRecord[] {
+export async function recordFeedback(id: string, body: unknown, deps: FeedbackDeps, clientIss?: string): Promise<FeedbackRecord[]> {
   servicesWithId(deps.registry, id);
   const { feedback } = parseFeedback(body);
   const receivedAt = deps.clock().toISOString();
@@ -26,6 +26,6 @@ export function recordFeedback(id: string, body: unknown, deps: FeedbackDeps, cl
     receivedAt,
     ...(clientIss ? { clientIss } : {}),
   }));
-  deps.store.saveFeedback(records);
+  await deps.store.saveFeedback(records);
   return records;
 }

@@ -6,7 +6,7 @@ import type { FhirClient, FhirClientFactory } from '../fhir/client.js';
 import type { Store } from '../store/store.js';
 import { badRequest, internalError, notFound, preconditionFailed } from './outcomes.js';
 import { resolvePrefetch } from './prefetch.js';
-import type { CdsService, HandlerContext, ServiceRegistry } from './service.js';
+import type { CardNote, CdsService, HandlerContext, ServiceRegistry } from './service.js';
 import type { CdsResponse, HookRequest } from './types.js';
 import { parseHookRequest, responseProblems } from './validation.js';
 
@@ -48,11 +48,15 @@ function withUuids(response: CdsResponse): CdsResponse {
   };
 }
 
+/** A signal that never fires, for services without a deadline. */
+const NO_DEADLINE = new AbortController().signal;
+
 export async function invokeService(
   id: string,
   body: unknown,
   deps: EngineDeps,
   logger: Logger,
+  baseUrl: string,
   onParsed: (request: HookRequest) => void = () => undefined,
 ): Promise<CdsResponse> {
   const candidates = servicesWithId(deps.registry, id);
@@ -62,17 +66,30 @@ export async function invokeService(
   const service = candidates.find((s) => s.definition.hook === request.hook);
   if (!service) throw badRequest(`CDS service "${id}" does not serve hook "${request.hook}"`, ['hook']);
 
+  const signal = service.deadlineMs === undefined ? NO_DEADLINE : AbortSignal.timeout(service.deadlineMs);
   const now = deps.clock();
   const fhir = fhirClientFor(request, deps.fhirClients, log);
-  const prefetch = await resolvePrefetch({ templates: service.definition.prefetch ?? {}, request, fhir, now });
+  const prefetch = await resolvePrefetch({ templates: service.definition.prefetch ?? {}, request, fhir, now, signal });
   const missing = (service.requiredPrefetch ?? []).filter((key) => key in prefetch.unobtainable);
   if (missing.length > 0) {
     log.info({ missing: Object.fromEntries(missing.map((k) => [k, prefetch.unobtainable[k]])) }, 'required prefetch unobtainable');
     throw preconditionFailed(`Required prefetch data could not be obtained: ${missing.join(', ')}`);
   }
   if (prefetch.fetched.length > 0) log.debug({ fetched: prefetch.fetched }, 'prefetch keys fetched from fhirServer');
+  if (prefetch.pending.length > 0) log.info({ pending: prefetch.pending }, 'prefetch fetches still running at the deadline');
 
-  const context: HandlerContext = { request, prefetch: prefetch.values, fhir, logger: log, now };
+  const notes = new Map<string, CardNote>();
+  const context: HandlerContext = {
+    request,
+    prefetch: prefetch.values,
+    pendingPrefetch: prefetch.pending,
+    fhir,
+    signal,
+    baseUrl,
+    logger: log,
+    now,
+    noteCard: (uuid, note) => notes.set(uuid, note),
+  };
   const response = withUuids(await service.handle(context));
   if (deps.checkResponses) {
     const problems = responseProblems(response);
@@ -83,7 +100,7 @@ export async function invokeService(
   }
   const issuedAt = now.toISOString();
   deps.store.recordIssuedCards(
-    response.cards.map((card) => ({ uuid: card.uuid as string, serviceId: id, topic: card.source.topic, issuedAt })),
+    response.cards.map((card) => ({ uuid: card.uuid as string, serviceId: id, topic: card.source.topic, issuedAt, ...notes.get(card.uuid as string) })),
   );
   return response;
 }

@@ -64,6 +64,8 @@ export interface PrefetchInput {
   /** Client for request.fhirServer with the request's token, or null when the service may not fetch. */
   fhir: FhirClient | null;
   now: Date;
+  /** The call's deadline: fetches still running when it fires are abandoned and reported as pending. */
+  signal?: AbortSignal;
 }
 
 export interface PrefetchResult {
@@ -73,11 +75,14 @@ export interface PrefetchResult {
   unobtainable: Record<string, string>;
   /** Keys fetched from the FHIR server. */
   fetched: string[];
+  /** Keys whose fetch the deadline cut short: neither had nor known to be unobtainable. */
+  pending: string[];
 }
 
-export async function resolvePrefetch({ templates, request, fhir, now }: PrefetchInput): Promise<PrefetchResult> {
+export async function resolvePrefetch({ templates, request, fhir, now, signal }: PrefetchInput): Promise<PrefetchResult> {
   const values: Record<string, PrefetchValue> = {};
   const unobtainable: Record<string, string> = {};
+  const pending: string[] = [];
   const toFetch: [string, string][] = [];
   for (const [key, template] of Object.entries(templates)) {
     const sent = request.prefetch?.[key];
@@ -94,9 +99,13 @@ export async function resolvePrefetch({ templates, request, fhir, now }: Prefetc
   await Promise.all(
     toFetch.map(async ([key, query]) => {
       try {
-        values[key] = await (fhir as FhirClient).get(query);
+        values[key] = await (fhir as FhirClient).get(query, { signal });
         fetched.push(key);
       } catch (error) {
+        if (signal?.aborted) {
+          pending.push(key);
+          return;
+        }
         const { kind, status } = error as { kind?: string; status?: number };
         // A read that the server answers 404 is known-absent data, like a null prefetch.
         if (status === 404 && !query.includes('?')) values[key] = null;
@@ -104,5 +113,5 @@ export async function resolvePrefetch({ templates, request, fhir, now }: Prefetc
       }
     }),
   );
-  return { values, unobtainable, fetched };
+  return { values, unobtainable, fetched, pending };
 }

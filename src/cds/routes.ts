@@ -38,8 +38,8 @@ export function cdsRouter(options: CdsRouterOptions): Router {
   const router = Router();
   const { authenticator, logger } = options;
 
-  const audienceOf = (req: Request): string =>
-    `${options.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? ''}`}${req.originalUrl.split('?')[0] ?? ''}`;
+  const baseOf = (req: Request): string => options.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? ''}`;
+  const audienceOf = (req: Request): string => `${baseOf(req)}${req.originalUrl.split('?')[0] ?? ''}`;
 
   /** Labels metrics and logs with the service only when it exists, so unknown ids cannot grow label sets. */
   const noteService = (res: Response, id: string): void => {
@@ -74,7 +74,7 @@ export function cdsRouter(options: CdsRouterOptions): Router {
   router.post('/:id', auth, ...jsonBody, async (req, res) => {
     const state = requestState(res);
     const id = req.params.id as string;
-    const response = await invokeService(id, req.body, options, logger, (request) => {
+    const response = await invokeService(id, req.body, options, logger, baseOf(req), (request) => {
       state.reqId = request.hookInstance;
       state.hook = request.hook;
     });
@@ -82,9 +82,9 @@ export function cdsRouter(options: CdsRouterOptions): Router {
     res.json(response);
   });
 
-  router.post('/:id/feedback', auth, ...jsonBody, (req, res) => {
+  router.post('/:id/feedback', auth, ...jsonBody, async (req, res) => {
     const id = req.params.id as string;
-    const records = recordFeedback(id, req.body, options, requestState(res).clientIss);
+    const records = await recordFeedback(id, req.body, options, requestState(res).clientIss);
     for (const record of records) options.metrics.feedbackItems.inc({ service: id, outcome: record.outcome });
     logger.info({ reqId: requestState(res).reqId, serviceId: id, items: records.length }, 'feedback stored');
     res.status(200).json({});

@@ -7,20 +7,39 @@ import type { CdsResponse, DiscoveryDocument, HookName, HookRequest, PrefetchVal
 import { HOOKS } from './types.js';
 import { discoveryProblems } from './validation.js';
 
+/** What the issued-card index remembers about a card beyond its service and topic (for feedback reports). */
+export interface CardNote {
+  assessmentKey?: string;
+  band?: string;
+}
+
 export interface HandlerContext<H extends HookName = HookName> {
   request: HookRequest<H>;
-  /** Prefetch after filling: a resource, null (no such data), or absent (could not be had; only optional keys). */
+  /** Prefetch after filling: a resource, null (no such data), or absent (could not be had, or still pending at the deadline). */
   prefetch: Readonly<Record<string, PrefetchValue>>;
+  /** Keys whose fetch from fhirServer the deadline cut short (absent from `prefetch`); the service may fetch them itself. */
+  pendingPrefetch: readonly string[];
   /** Client for the request's fhirServer with its token; null when there is none or it is not allow-listed. */
   fhir: FhirClient | null;
+  /** Fires at the service's deadline (never, for a service without one). */
+  signal: AbortSignal;
+  /** The base URL clients call this service at (configured, else derived from the request), for links in cards. */
+  baseUrl: string;
   logger: Logger;
   now: Date;
+  /** Records what a card (by uuid) is about in the issued-card index. */
+  noteCard(uuid: string, note: CardNote): void;
 }
 
 export interface CdsService<H extends HookName = HookName> {
   definition: ServiceDefinition & { hook: H };
   /** Prefetch keys without which the service cannot answer: when one cannot be had the engine answers 412. */
   requiredPrefetch?: readonly string[];
+  /**
+   * Time from the start of the call within which the service answers. Prefetch fetches still running
+   * then are abandoned (`pendingPrefetch`) and `signal` fires; the service answers with what it has.
+   */
+  deadlineMs?: number;
   handle(context: HandlerContext<H>): Promise<CdsResponse>;
 }
 

@@ -18,10 +18,15 @@ export class FhirRequestError extends Error {
   }
 }
 
+export interface FhirRequestOptions {
+  /** The caller's deadline: aborting it abandons the request (reported as `timeout`), on top of the per-request timeout. */
+  signal?: AbortSignal;
+}
+
 export interface FhirClient {
   readonly baseUrl: string;
   /** GET a relative URL (`Patient/1`, `Observation?patient=1`); searchset Bundles are completed by following `next` links up to the page cap. */
-  get(relativeUrl: string): Promise<FhirResource>;
+  get(relativeUrl: string, options?: FhirRequestOptions): Promise<FhirResource>;
 }
 
 export interface FhirClientFactoryOptions {
@@ -80,24 +85,24 @@ class AllowListedClient implements FhirClient {
     this.client = new Client(accessToken ? { baseUrl, bearerToken: accessToken } : { baseUrl });
   }
 
-  async get(relativeUrl: string): Promise<FhirResource> {
+  async get(relativeUrl: string, options: FhirRequestOptions = {}): Promise<FhirResource> {
     if (/^[a-z][a-z0-9+.-]*:/i.test(relativeUrl) || relativeUrl.startsWith('//')) {
       throw new FhirRequestError('not-allowed', 'only URLs relative to the FHIR server are fetched');
     }
-    const first = await this.fetch(relativeUrl);
+    const first = await this.fetch(relativeUrl, options.signal);
     if (first.resourceType !== 'Bundle' || first.type !== 'searchset') return first;
-    return this.completePages(first);
+    return this.completePages(first, options.signal);
   }
 
   /** Appends the entries of `next` pages, up to maxPages in all, refusing links to any other server. */
-  private async completePages(first: Bundle): Promise<Bundle> {
+  private async completePages(first: Bundle, signal: AbortSignal | undefined): Promise<Bundle> {
     const entries = [...(first.entry ?? [])];
     let page: Bundle = first;
     for (let pages = 1; pages < this.options.maxPages; pages++) {
       const next = page.link?.find((l) => l.relation === 'next')?.url;
       if (!next) break;
       if (!this.isOnServer(next)) throw new FhirRequestError('invalid-response', 'next link points outside the FHIR server');
-      const fetched = await this.fetch(next);
+      const fetched = await this.fetch(next, signal);
       if (fetched.resourceType !== 'Bundle') throw new FhirRequestError('invalid-response', 'next page is not a Bundle');
       entries.push(...(fetched.entry ?? []));
       page = fetched;
@@ -117,10 +122,11 @@ class AllowListedClient implements FhirClient {
     }
   }
 
-  private async fetch(url: string): Promise<FhirResource> {
+  private async fetch(url: string, deadline: AbortSignal | undefined): Promise<FhirResource> {
     let result: unknown;
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
     try {
-      result = await this.client.request(url, { options: { signal: AbortSignal.timeout(this.options.timeoutMs) } });
+      result = await this.client.request(url, { options: { signal: deadline ? AbortSignal.any([timeout, deadline]) : timeout } });
     } catch (error) {
       throw classify(error);
     }

@@ -5,9 +5,11 @@ export type ImagingErrorCode =
   // finding the image
   | 'fhir-error'
   | 'no-eligible-study'
+  | 'study-too-old'
   | 'no-dicomweb-endpoint'
   | 'endpoint-not-allowed'
   | 'no-suitable-instance'
+  | 'wrong-view'
   // talking to the PACS
   | 'pacs-timeout'
   | 'pacs-unreachable'

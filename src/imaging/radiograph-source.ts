@@ -46,6 +46,8 @@ export interface RadiographRequest {
   spec: PreprocessingSpec;
   /** The caller's deadline; aborting it stops any DICOMweb request in flight. */
   signal?: AbortSignal;
+  /** Refuse an image of another projection instead of taking it as a compromise. */
+  requireView?: boolean;
 }
 
 export interface RadiographSourceDeps {
@@ -65,7 +67,7 @@ export class RadiographSource {
   async prepare(request: RadiographRequest): Promise<PreparedRadiograph> {
     let resources;
     try {
-      resources = await loadImagingResources({ patientId: request.patientId, prefetch: request.prefetch, client: request.fhir });
+      resources = await loadImagingResources({ patientId: request.patientId, prefetch: request.prefetch, client: request.fhir, signal: request.signal });
     } catch (error) {
       if (error instanceof FhirRequestError) throw new ImagingError('fhir-error', `ImagingStudy search failed (${error.kind})`);
       throw error;
@@ -79,16 +81,26 @@ export class RadiographSource {
     if (selection.candidates.length === 0) {
       throw new ImagingError(noCandidateCode(selection), selection.rejected[0]?.detail ?? 'no lumbar spine DX/CR study in the look-back window');
     }
-    return this.prepareFromCandidates(selection.candidates, request.view, request.spec, request.signal);
+    return this.prepareFromCandidates(selection.candidates, request);
   }
 
-  /** The DICOMweb half: metadata of the candidates (most recent first), choice, retrieve, decode. */
-  async prepareFromCandidates(candidates: readonly CandidateSeries[], view: WantedView, spec: PreprocessingSpec, signal?: AbortSignal): Promise<PreparedRadiograph> {
+  /**
+   * The DICOMweb half: metadata of the candidates (most recent first), choice, retrieve, decode. With
+   * `requireView`, an image known to be another projection is refused ('wrong-view') before it is
+   * downloaded; one whose view is not recorded is taken, with the compromise in its selection reasons.
+   */
+  async prepareFromCandidates(
+    candidates: readonly CandidateSeries[],
+    { view, spec, signal, requireView = false }: Pick<RadiographRequest, 'view' | 'spec' | 'signal' | 'requireView'>,
+  ): Promise<PreparedRadiograph> {
     const considered = candidates.slice(0, MAX_CANDIDATES);
     const sources = await this.readMetadata(considered, signal);
     const choice = selectInstance(sources.map((s) => s.source), view);
     if (!choice.ok) throw new ImagingError('no-suitable-instance', choice.reason);
     const { instance } = choice;
+    if (requireView && instance.view !== view && instance.view !== 'unknown') {
+      throw new ImagingError('wrong-view', `the model reads a ${view} view; the only usable image is ${instance.view === 'pa' ? 'PA' : instance.view}`);
+    }
     const isChosen = (dataset: DicomJsonDataset): boolean => dataset['00080018']?.Value?.[0] === instance.sopInstanceUid;
     const origin = sources.find((s) => s.source.instances.some(isChosen))!;
     const metadata = origin.source.instances.find(isChosen);

@@ -4,6 +4,7 @@
 // from "an image we cannot reach".
 import type { Bundle, Coding, Endpoint, FhirResource, ImagingStudy, ImagingStudySeries, Reference } from 'fhir/r4.js';
 import { FhirRequestError, type FhirClient } from '../fhir/client.js';
+import { recordQuery } from '../fhir/record-queries.js';
 import {
   DICOM_WADO_RS_CONNECTION,
   EXCLUDED_IMAGING_STUDY_STATUSES,
@@ -42,7 +43,7 @@ export interface CandidateSeries {
   bodySiteConfirmed: boolean;
 }
 
-export type RejectionCode = Extract<ImagingErrorCode, 'no-eligible-study' | 'no-dicomweb-endpoint' | 'endpoint-not-allowed'>;
+export type RejectionCode = Extract<ImagingErrorCode, 'no-eligible-study' | 'study-too-old' | 'no-dicomweb-endpoint' | 'endpoint-not-allowed'>;
 
 export interface RejectedStudy {
   reference: string;
@@ -58,6 +59,7 @@ export interface StudySelection {
 }
 
 const DAY_MS = 86_400_000;
+const TOO_OLD = 'older than the look-back window';
 
 /** The Study Instance UID from `identifier` (system `urn:dicom:uid`, value `urn:oid:<uid>`). */
 export function studyInstanceUid(study: ImagingStudy): string | undefined {
@@ -115,7 +117,7 @@ function checkSeries(study: ImagingStudy, series: ImagingStudySeries | undefined
   if (series !== undefined && !isDicomUid(series.uid)) return { ...result, eligible: false, why: 'series UID missing or malformed' };
   if (bodySite === 'other') return { ...result, eligible: false, why: 'body site is not the lumbar spine' };
   if (started === undefined) return { ...result, eligible: false, why: 'no start date' };
-  if (started < oldest) return { ...result, eligible: false, why: 'older than the look-back window' };
+  if (started < oldest) return { ...result, eligible: false, why: TOO_OLD };
   return { ...result, eligible: true };
 }
 
@@ -146,7 +148,9 @@ export function selectCandidateSeries(input: StudySelectionInput): StudySelectio
     const checks = study.series?.length ? study.series.map((series) => checkSeries(study, series, oldest)) : [checkSeries(study, undefined, oldest)];
     const eligible = checks.filter((check) => check.eligible);
     if (eligible.length === 0) {
-      reject('no-eligible-study', [...new Set(checks.map((check) => check.why))].join('; '));
+      const whys = [...new Set(checks.map((check) => check.why))];
+      // Only a lumbar DX/CR study gets as far as the date check, so "too old" alone means the right kind of image, but old.
+      reject(whys.length === 1 && whys[0] === TOO_OLD ? 'study-too-old' : 'no-eligible-study', whys.join('; '));
       continue;
     }
 
@@ -192,6 +196,7 @@ export function noCandidateCode(selection: StudySelection): RejectionCode {
   const codes = new Set(selection.rejected.map((r) => r.code));
   if (codes.has('no-dicomweb-endpoint')) return 'no-dicomweb-endpoint';
   if (codes.has('endpoint-not-allowed')) return 'endpoint-not-allowed';
+  if (codes.has('study-too-old')) return 'study-too-old';
   return 'no-eligible-study';
 }
 
@@ -212,6 +217,7 @@ export interface LoadImagingOptions {
   client?: FhirClient;
   /** Bound on individual Endpoint reads; default 10. */
   maxEndpointReads?: number;
+  signal?: AbortSignal;
 }
 
 /** The relative `Endpoint/<id>` to read for a reference, if it is on the client's server. */
@@ -225,7 +231,7 @@ function readableEndpointUrl(reference: Reference, baseUrl: string): string | un
 
 /**
  * The patient's ImagingStudy resources and their Endpoints: from the prefetch when given, else
- * `ImagingStudy?patient=<id>&_include=ImagingStudy:endpoint`. Endpoints referenced but not included
+ * the `imagingStudies` chart query (fhir/record-queries.ts). Endpoints referenced but not included
  * are read one by one (up to `maxEndpointReads`); one that is gone (404/410) is left out, so its
  * study is later reported as 'no-dicomweb-endpoint'. Other FHIR failures propagate as FhirRequestError.
  */
@@ -234,7 +240,7 @@ export async function loadImagingResources(options: LoadImagingOptions): Promise
   let bundles = options.prefetch;
   if (bundles === undefined) {
     if (client === undefined) throw new TypeError('loadImagingResources needs a FHIR client when nothing is prefetched');
-    const found = await client.get(`ImagingStudy?patient=${encodeURIComponent(options.patientId)}&_include=ImagingStudy:endpoint`);
+    const found = await client.get(recordQuery('imagingStudies', options.patientId), { signal: options.signal });
     if (found.resourceType !== 'Bundle') throw new FhirRequestError('invalid-response', 'ImagingStudy search did not answer with a Bundle');
     bundles = [found];
   }
@@ -250,7 +256,7 @@ export async function loadImagingResources(options: LoadImagingOptions): Promise
     }
   }
   const reads = [...missing].slice(0, options.maxEndpointReads ?? 10).map((url) =>
-    client.get(url).then(
+    client.get(url, { signal: options.signal }).then(
       (resource) => (resource.resourceType === 'Endpoint' ? [resource] : []),
       (error: unknown) => {
         if (error instanceof FhirRequestError && (error.status === 404 || error.status === 410)) return [];

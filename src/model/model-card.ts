@@ -30,6 +30,8 @@ export interface RiskBand {
   label: string;
   /** Exclusive upper bound of F(horizon); absent on the last band only. */
   below?: number;
+  /** How urgently a card in this band is shown (CDS Hooks indicator); info when absent. */
+  indicator?: 'info' | 'warning' | 'critical';
 }
 
 export interface RiskBands {

@@ -1,15 +1,20 @@
 // Embedded SQLite store (better-sqlite3), WAL journals, two files:
-// - `<path>` holds feedback, written with synchronous=FULL so an acknowledged feedback survives a crash
-//   or power loss;
+// - `<path>` holds feedback, assessments and radiograph choices, written with synchronous=FULL so an
+//   acknowledged feedback survives a crash or power loss. Assessments and radiograph choices carry a
+//   sha256 of their JSON: a row that does not match it is deleted and recomputed, never served.
+//   better-sqlite3 is synchronous, so each write's fsync runs on the event loop; it is paid once per
+//   feedback post and once per freshly computed assessment, never on a cached hook (figures in
+//   bench/hook-latency/README.md);
 // - `<path minus .sqlite>-issued-cards.sqlite` indexes the cards we returned (uuid → service, topic).
 //   It is written on the hook path at hook rates, so in batches and with synchronous=OFF: any fsync
 //   there (per commit, or in the WAL checkpoints) stalled the event loop for up to ~100 ms in the hook
 //   benchmark. A power loss may lose or corrupt this index only; a corrupt one is recreated at start,
 //   and feedback on its cards then counts as "(unknown card)".
+import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { FeedbackRecord, FeedbackSummaryRow, IssuedCard, Store } from './store.js';
+import type { FeedbackRecord, FeedbackSummaryRow, IssuedCard, Store, StoredAssessment, StoredSelection } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS feedback (
@@ -27,6 +32,23 @@ CREATE TABLE IF NOT EXISTS feedback (
   client_iss TEXT
 );
 CREATE INDEX IF NOT EXISTS feedback_card ON feedback (card_uuid);
+CREATE TABLE IF NOT EXISTS assessment (
+  key TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  fhir_server TEXT,
+  model_id TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  computed_at TEXT NOT NULL,
+  json TEXT NOT NULL,
+  sha256 TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS assessment_model ON assessment (model_id, computed_at);
+CREATE TABLE IF NOT EXISTS radiograph_selection (
+  fingerprint TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  json TEXT NOT NULL,
+  sha256 TEXT NOT NULL
+);
 `;
 
 const CARD_SCHEMA = `
@@ -36,9 +58,14 @@ CREATE TABLE IF NOT EXISTS issued_card (
   topic_system TEXT,
   topic_code TEXT,
   topic_display TEXT,
-  issued_at TEXT NOT NULL
+  issued_at TEXT NOT NULL,
+  assessment_key TEXT,
+  band TEXT
 );
 `;
+
+/** Columns added to issued_card after its first release, added to older files at start. */
+const CARD_COLUMNS_ADDED = ['assessment_key TEXT', 'band TEXT'];
 
 export interface SqliteStoreOptions {
   /** The feedback database file; the issued-card index lives beside it. */
@@ -78,8 +105,8 @@ export class SqliteStore implements Store {
       VALUES (@serviceId, @card, @outcome, @acceptedSuggestions, @reasonSystem, @reasonCode, @reasonDisplay, @userComment,
        @outcomeTimestamp, @receivedAt, @clientIss)`);
     this.insertCard = this.cardDb.prepare(`INSERT OR IGNORE INTO issued_card
-      (uuid, service_id, topic_system, topic_code, topic_display, issued_at)
-      VALUES (@uuid, @serviceId, @topicSystem, @topicCode, @topicDisplay, @issuedAt)`);
+      (uuid, service_id, topic_system, topic_code, topic_display, issued_at, assessment_key, band)
+      VALUES (@uuid, @serviceId, @topicSystem, @topicCode, @topicDisplay, @issuedAt, @assessmentKey, @band)`);
     this.saveAll = this.db.transaction((records: readonly FeedbackRecord[]) => {
       for (const r of records) {
         this.insertFeedback.run({
@@ -106,13 +133,15 @@ export class SqliteStore implements Store {
           topicCode: c.topic?.code ?? null,
           topicDisplay: c.topic?.display ?? null,
           issuedAt: c.issuedAt,
+          assessmentKey: c.assessmentKey ?? null,
+          band: c.band ?? null,
         });
       }
     });
   }
 
-  saveFeedback(records: readonly FeedbackRecord[]): void {
-    this.saveAll(records);
+  saveFeedback(records: readonly FeedbackRecord[]): Promise<void> {
+    return settle(() => this.saveAll(records));
   }
 
   recordIssuedCards(cards: readonly IssuedCard[]): void {
@@ -131,27 +160,89 @@ export class SqliteStore implements Store {
     this.flushCards(batch);
   }
 
-  feedbackSummary(): FeedbackSummaryRow[] {
+  feedbackSummary(): Promise<FeedbackSummaryRow[]> {
+    return settle(() => this.summary());
+  }
+
+  private summary(): FeedbackSummaryRow[] {
     this.flush();
     return this.db
       .prepare(
         `SELECT f.service_id AS serviceId,
            CASE WHEN c.uuid IS NULL THEN '(unknown card)'
                 ELSE COALESCE(c.topic_code, c.topic_display, '(no topic)') END AS cardTopic,
+           COALESCE(c.band, '') AS band,
            f.outcome AS outcome,
            CASE WHEN f.outcome = 'accepted' THEN ''
                 WHEN f.reason_code IS NULL THEN '(none given)'
                 ELSE COALESCE(f.reason_system || '|', '') || f.reason_code END AS reason,
            COUNT(*) AS count
          FROM feedback f LEFT JOIN cards.issued_card c ON c.uuid = f.card_uuid
-         GROUP BY 1, 2, 3, 4
-         ORDER BY 1, 2, 3 DESC, 5 DESC, 4`,
+         GROUP BY 1, 2, 3, 4, 5
+         ORDER BY 1, 2, 3, 4 DESC, 6 DESC, 5`,
       )
       .all() as FeedbackSummaryRow[];
   }
 
-  ping(): void {
-    this.db.prepare('SELECT 1').get();
+  getAssessment(key: string): Promise<StoredAssessment | null> {
+    return settle(() => {
+      const row = this.db
+        .prepare('SELECT key, patient_id, fhir_server, model_id, model_version, computed_at, json, sha256 FROM assessment WHERE key = ?')
+        .get(key) as AssessmentRow | undefined;
+      if (row === undefined) return null;
+      if (sha256(row.json) !== row.sha256) {
+        this.db.prepare('DELETE FROM assessment WHERE key = ?').run(key);
+        return null;
+      }
+      return fromAssessmentRow(row);
+    });
+  }
+
+  putAssessment(a: StoredAssessment): Promise<void> {
+    return settle(() => {
+      this.db
+        .prepare(`INSERT OR REPLACE INTO assessment (key, patient_id, fhir_server, model_id, model_version, computed_at, json, sha256)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(a.key, a.patientId, a.fhirServer, a.modelId, a.modelVersion, a.computedAt, a.json, sha256(a.json));
+    });
+  }
+
+  listAssessments(filter: { modelId?: string } = {}): Promise<StoredAssessment[]> {
+    return settle(() => {
+      const rows = this.db
+        .prepare(`SELECT key, patient_id, fhir_server, model_id, model_version, computed_at, json, sha256 FROM assessment
+          WHERE (@modelId IS NULL OR model_id = @modelId) ORDER BY computed_at, key`)
+        .all({ modelId: filter.modelId ?? null }) as AssessmentRow[];
+      return rows.filter((row) => sha256(row.json) === row.sha256).map(fromAssessmentRow);
+    });
+  }
+
+  getSelection(fingerprint: string): Promise<StoredSelection | null> {
+    return settle(() => {
+      const row = this.db.prepare('SELECT fingerprint, created_at, json, sha256 FROM radiograph_selection WHERE fingerprint = ?').get(fingerprint) as
+        | { fingerprint: string; created_at: string; json: string; sha256: string }
+        | undefined;
+      if (row === undefined) return null;
+      if (sha256(row.json) !== row.sha256) {
+        this.db.prepare('DELETE FROM radiograph_selection WHERE fingerprint = ?').run(fingerprint);
+        return null;
+      }
+      return { fingerprint: row.fingerprint, createdAt: row.created_at, json: row.json };
+    });
+  }
+
+  putSelection(selection: StoredSelection): Promise<void> {
+    return settle(() => {
+      this.db
+        .prepare('INSERT OR REPLACE INTO radiograph_selection (fingerprint, created_at, json, sha256) VALUES (?, ?, ?, ?)')
+        .run(selection.fingerprint, selection.createdAt, selection.json, sha256(selection.json));
+    });
+  }
+
+  ping(): Promise<void> {
+    return settle(() => {
+      this.db.prepare('SELECT 1').get();
+    });
   }
 
   close(): void {
@@ -159,6 +250,40 @@ export class SqliteStore implements Store {
     this.flush();
     this.cardDb.close();
     this.db.close();
+  }
+}
+
+interface AssessmentRow {
+  key: string;
+  patient_id: string;
+  fhir_server: string | null;
+  model_id: string;
+  model_version: string;
+  computed_at: string;
+  json: string;
+  sha256: string;
+}
+
+function fromAssessmentRow(row: AssessmentRow): StoredAssessment {
+  return {
+    key: row.key,
+    patientId: row.patient_id,
+    fhirServer: row.fhir_server,
+    modelId: row.model_id,
+    modelVersion: row.model_version,
+    computedAt: row.computed_at,
+    json: row.json,
+  };
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** better-sqlite3 answers synchronously; the Store contract is a promise (a Postgres store will need one). */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
 
@@ -175,6 +300,10 @@ function openIssuedCards(path: string): Database.Database {
       db.pragma('synchronous = OFF');
       db.pragma('busy_timeout = 5000');
       db.exec(CARD_SCHEMA);
+      const columns = new Set((db.prepare('PRAGMA table_info(issued_card)').all() as { name: string }[]).map((c) => c.name));
+      for (const column of CARD_COLUMNS_ADDED) {
+        if (!columns.has(column.split(' ')[0] as string)) db.exec(`ALTER TABLE issued_card ADD COLUMN ${column}`);
+      }
       return db;
     } catch (error) {
       db.close();

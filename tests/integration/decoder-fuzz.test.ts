@@ -51,9 +51,11 @@ const RSS_DRIFT_LIMIT = 64 * 2 ** 20;
 const CODE_IS_DECODER_OUTCOME: Record<ImagingErrorCode, boolean> = {
   'fhir-error': false,
   'no-eligible-study': false,
+  'study-too-old': false,
   'no-dicomweb-endpoint': false,
   'endpoint-not-allowed': false,
   'no-suitable-instance': false,
+  'wrong-view': false,
   'pacs-timeout': false,
   'pacs-unreachable': false,
   'pacs-not-found': false,

@@ -54,13 +54,13 @@ describe('feedback', () => {
     assert.ok(existsSync(issuedCardsPath(sqlitePath)), 'the issued-card index lives beside the feedback database');
 
     const second = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
-    const rows = second.store.feedbackSummary();
+    const rows = await second.store.feedbackSummary();
     second.close();
     assert.deepEqual(rows, [
-      { serviceId: 'test-echo', cardTopic: '(unknown card)', outcome: 'accepted', reason: '', count: 1 },
-      { serviceId: 'test-echo', cardTopic: 'echo', outcome: 'overridden', reason: `${TOPIC_SYSTEM}|already-done`, count: 2 },
-      { serviceId: 'test-echo', cardTopic: 'echo', outcome: 'overridden', reason: '(none given)', count: 1 },
-      { serviceId: 'test-echo', cardTopic: 'echo', outcome: 'accepted', reason: '', count: 1 },
+      { serviceId: 'test-echo', cardTopic: '(unknown card)', band: '', outcome: 'accepted', reason: '', count: 1 },
+      { serviceId: 'test-echo', cardTopic: 'echo', band: '', outcome: 'overridden', reason: `${TOPIC_SYSTEM}|already-done`, count: 2 },
+      { serviceId: 'test-echo', cardTopic: 'echo', band: '', outcome: 'overridden', reason: '(none given)', count: 1 },
+      { serviceId: 'test-echo', cardTopic: 'echo', band: '', outcome: 'accepted', reason: '', count: 1 },
     ]);
 
     const env = { ...process.env, CDS_SQLITE_PATH: sqlitePath, CDS_CONFIG: '' };
@@ -82,12 +82,12 @@ describe('feedback', () => {
 
     const second = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
     try {
-      assert.deepEqual(second.store.feedbackSummary(), [
-        { serviceId: 'test-echo', cardTopic: '(unknown card)', outcome: 'accepted', reason: '', count: 1 },
+      assert.deepEqual(await second.store.feedbackSummary(), [
+        { serviceId: 'test-echo', cardTopic: '(unknown card)', band: '', outcome: 'accepted', reason: '', count: 1 },
       ]);
       const next = await issueCard(second);
       await second.request.post('/cds-services/test-echo/feedback').send({ feedback: [item(next, { outcome: 'accepted' })] }).expect(200);
-      assert.equal(second.store.feedbackSummary().find((r) => r.cardTopic === 'echo')?.count, 1);
+      assert.equal((await second.store.feedbackSummary()).find((r) => r.cardTopic === 'echo')?.count, 1);
     } finally {
       second.close();
     }
@@ -107,7 +107,7 @@ describe('feedback', () => {
       try {
         const res = await t.request.post('/cds-services/test-echo/feedback').send(body as object).expect(400);
         assert.equal(res.body.resourceType, 'OperationOutcome');
-        assert.deepEqual(t.store.feedbackSummary(), []);
+        assert.deepEqual(await t.store.feedbackSummary(), []);
       } finally {
         t.close();
       }

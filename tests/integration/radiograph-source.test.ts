@@ -394,7 +394,7 @@ describe('RadiographSource on compressed studies', () => {
     const recipe = COMPRESSION[syntax];
     it(`${syntax} (${recipe.transferSyntaxUid}) is decoded by the service and matches the uncompressed source${recipe.lossy ? ' within its tolerance' : ' exactly'}`, async () => {
       const { uncompressed, uids } = await storeCompressed(syntax);
-      const prepared = await source.prepareFromCandidates([seriesCandidate(uids, `ImagingStudy/${syntax}`)], 'lateral', SPEC);
+      const prepared = await source.prepareFromCandidates([seriesCandidate(uids, `ImagingStudy/${syntax}`)], { view: 'lateral', spec: SPEC });
       assertTensorShape(prepared);
       assert.equal(prepared.source.sopInstanceUid, uids.sop);
       assert.equal(prepared.source.transferSyntaxUid, recipe.transferSyntaxUid);
@@ -432,7 +432,7 @@ describe('RadiographSource on compressed studies', () => {
     assert.equal(recipe.serviceDecodes, false);
     const { uncompressed, compressed, uids } = await storeCompressed('jpegExtended12');
     assert.equal(readTransferSyntax(compressed), recipe.transferSyntaxUid);
-    const prepared = await source.prepareFromCandidates([seriesCandidate(uids, 'ImagingStudy/jpeg-extended')], 'lateral', SPEC);
+    const prepared = await source.prepareFromCandidates([seriesCandidate(uids, 'ImagingStudy/jpeg-extended')], { view: 'lateral', spec: SPEC });
     assertTensorShape(prepared);
     assert.equal(prepared.source.sopInstanceUid, uids.sop);
     assert.equal(prepared.source.transcodedByPacs, true);
@@ -450,7 +450,7 @@ describe('RadiographSource on compressed studies', () => {
 
 describe('RadiographSource on public sample files (study-level candidates)', () => {
   it('RG3_J2KR: JPEG 2000 lossless MONOCHROME1, equal to its decode in this thread', async () => {
-    const prepared = await source.prepareFromCandidates([studyCandidate(rg3LosslessStored, 'ImagingStudy/rg3-j2kr')], 'ap', SPEC);
+    const prepared = await source.prepareFromCandidates([studyCandidate(rg3LosslessStored, 'ImagingStudy/rg3-j2kr')], { view: 'ap', spec: SPEC });
     assertTensorShape(prepared);
     const uids = uidsOf(rg3Lossless);
     assert.deepEqual(
@@ -475,7 +475,7 @@ describe('RadiographSource on public sample files (study-level candidates)', () 
   });
 
   it('RG3_J2KI: the lossy twin comes out close to the lossless one', async () => {
-    const prepared = await source.prepareFromCandidates([studyCandidate(rg3LossyStored, 'ImagingStudy/rg3-j2ki')], 'ap', SPEC);
+    const prepared = await source.prepareFromCandidates([studyCandidate(rg3LossyStored, 'ImagingStudy/rg3-j2ki')], { view: 'ap', spec: SPEC });
     assertTensorShape(prepared);
     assert.equal(prepared.source.sopInstanceUid, uidsOf(rg3Lossy).sop);
     assert.equal(prepared.source.transferSyntaxUid, readTransferSyntax(rg3Lossy));
@@ -487,7 +487,7 @@ describe('RadiographSource on public sample files (study-level candidates)', () 
   });
 
   it('CR-ModalitySequenceLUT: JPEG lossless through its Modality LUT Sequence, equal to its decode in this thread', async () => {
-    const prepared = await source.prepareFromCandidates([studyCandidate(modalityLutFile, 'ImagingStudy/cr-lut')], 'lateral', SPEC);
+    const prepared = await source.prepareFromCandidates([studyCandidate(modalityLutFile, 'ImagingStudy/cr-lut')], { view: 'lateral', spec: SPEC });
     assertTensorShape(prepared);
     assert.equal(prepared.source.sopInstanceUid, uidsOf(modalityLutFile).sop);
     assert.equal(prepared.source.transferSyntaxUid, readTransferSyntax(modalityLutFile));
@@ -575,9 +575,9 @@ describe('RadiographSource failures', () => {
   it('decodeTimeoutMs 1 → decode-timeout, and the pool serves the next requests', async () => {
     const hasty = makeSource({ limits: { decodeTimeoutMs: 1 } });
     // A 1760 × 1760 JPEG 2000 frame: its decode cannot finish within a millisecond.
-    await failure(hasty.prepareFromCandidates([studyCandidate(rg3LosslessStored, 'ImagingStudy/rg3-j2kr')], 'ap', SPEC), 'decode-timeout');
+    await failure(hasty.prepareFromCandidates([studyCandidate(rg3LosslessStored, 'ImagingStudy/rg3-j2kr')], { view: 'ap', spec: SPEC }), 'decode-timeout');
     const [rg3, viaFhir] = await Promise.all([
-      source.prepareFromCandidates([studyCandidate(rg3LosslessStored, 'ImagingStudy/rg3-j2kr')], 'ap', SPEC),
+      source.prepareFromCandidates([studyCandidate(rg3LosslessStored, 'ImagingStudy/rg3-j2kr')], { view: 'ap', spec: SPEC }),
       source.prepare({ ...lateralRequest, fhir: fhirClient }),
     ]);
     assert.deepEqual(rg3.tensor, (await expectedRg3()).tensor);

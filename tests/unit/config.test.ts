@@ -16,7 +16,7 @@ describe('configuration', () => {
     assert.equal(config.mode, 'production');
     assert.equal(config.server.port, 8080);
     assert.equal(config.server.host, '0.0.0.0');
-    assert.equal(config.server.bodyLimit, '1mb');
+    assert.equal(config.server.bodyLimit, '5mb');
     assert.equal(config.auth.disabled, false);
     assert.deepEqual(config.auth.clients, []);
     assert.equal(config.fhir.timeoutMs, 5000);

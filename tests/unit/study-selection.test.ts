@@ -100,7 +100,7 @@ describe('study selection', () => {
     );
   });
 
-  it('rejects ineligible studies with no-eligible-study and a reason', () => {
+  it('rejects ineligible studies with no-eligible-study (study-too-old when only the date fails) and a reason', () => {
     const studies = [
       study('s1', '2024-01-01', [series('1.1', { modality: { system: DCM, code: 'MR' } })]),
       study('s2', '2024-01-01', [series('1.2', { bodySite: { system: 'http://snomed.info/sct', code: '51185008', display: 'Thorax' } })]),
@@ -119,7 +119,7 @@ describe('study selection', () => {
       [
         ['ImagingStudy/s1', 'no-eligible-study', 'not DX or CR'],
         ['ImagingStudy/s2', 'no-eligible-study', 'body site is not the lumbar spine'],
-        ['ImagingStudy/s3', 'no-eligible-study', 'older than the look-back window'],
+        ['ImagingStudy/s3', 'study-too-old', 'older than the look-back window'],
         ['ImagingStudy/s4', 'no-eligible-study', 'status cancelled'],
         ['ImagingStudy/s5', 'no-eligible-study', 'status entered-in-error'],
         ['ImagingStudy/s6', 'no-eligible-study', 'no Study Instance UID identifier'],
@@ -128,7 +128,9 @@ describe('study selection', () => {
         ['ImagingStudy/s9', 'no-eligible-study', 'not DX or CR'],
       ],
     );
-    assert.equal(noCandidateCode(selection), 'no-eligible-study');
+    // An old lumbar radiograph says more than "nothing found"; without it, nothing qualified at all.
+    assert.equal(noCandidateCode(selection), 'study-too-old');
+    assert.equal(noCandidateCode(select(studies.filter((s) => s.id !== 's3'))), 'no-eligible-study');
   });
 
   it('reports an eligible study without a usable endpoint as no-dicomweb-endpoint', () => {
@@ -148,7 +150,7 @@ describe('study selection', () => {
         ['ImagingStudy/s1', 'no-dicomweb-endpoint'],
         ['ImagingStudy/s2', 'no-dicomweb-endpoint'],
         ['ImagingStudy/s3', 'no-dicomweb-endpoint'],
-        ['ImagingStudy/s4', 'no-eligible-study'],
+        ['ImagingStudy/s4', 'study-too-old'],
       ],
     );
     assert.equal(selection.rejected[0]?.detail, 'series 1: no active dicom-wado-rs Endpoint');
