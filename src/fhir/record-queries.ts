@@ -14,7 +14,8 @@ const observationCodes = [...new Set(Object.values(OBSERVATION_CODES).map((c) =>
  */
 export const RECORD_QUERIES = {
   patient: 'Patient/{{context.patientId}}',
-  observations: `Observation?patient={{context.patientId}}&code=${observationCodes}&_count=200`,
+  // Newest first, so that when a long history is cut at fhir.maxPages the latest values are the ones kept.
+  observations: `Observation?patient={{context.patientId}}&code=${observationCodes}&_sort=-date&_count=200`,
   conditions: 'Condition?patient={{context.patientId}}&_count=200',
   medicationRequests: 'MedicationRequest?patient={{context.patientId}}&_include=MedicationRequest:medication&_count=200',
   familyMemberHistories: 'FamilyMemberHistory?patient={{context.patientId}}&_count=50',

@@ -21,6 +21,10 @@ export const SYSTEM = {
   conditionClinical: 'http://terminology.hl7.org/CodeSystem/condition-clinical',
   conditionVerification: 'http://terminology.hl7.org/CodeSystem/condition-ver-status',
   endpointPayloadType: 'http://terminology.hl7.org/CodeSystem/endpoint-payload-type',
+  icd10cm: 'http://hl7.org/fhir/sid/icd-10-cm',
+  /** WHO ICD-10 */
+  icd10: 'http://hl7.org/fhir/sid/icd-10',
+  cpt: 'http://www.ama-assn.org/go/cpt',
 } as const;
 
 export interface Code {
@@ -149,7 +153,66 @@ export const OBSERVATION_CODES = {
   fraxMajorOsteoporoticFracture10y: { system: SYSTEM.loinc, code: '90265-0' },
   /** confirmed; FRAX's 10-year hip fracture probability */
   fraxHipFracture10y: { system: SYSTEM.loinc, code: '90266-8' },
+  // More DXA T-scores, so the chart searches (record-queries.ts) fetch them too. Names as in LOINC,
+  // confirmed from OHDSI's list of LOINC DXA concepts; US Core's DXA example uses 80948-3.
+  dxaFemurRightTScore: { system: SYSTEM.loinc, code: '80947-5', display: 'DXA Femur - right [T-score] Bone density' },
+  dxaFemurLeftTScore: { system: SYSTEM.loinc, code: '80948-3', display: 'DXA Femur - left [T-score] Bone density' },
+  dxaHipTScore: { system: SYSTEM.loinc, code: '38264-8', display: 'DXA Hip [T-score] Bone density' },
+  dxaHipRightTScore: { system: SYSTEM.loinc, code: '80945-9', display: 'DXA Hip - right [T-score] Bone density' },
+  dxaHipLeftTScore: { system: SYSTEM.loinc, code: '80946-7', display: 'DXA Hip - left [T-score] Bone density' },
+  /** LOINC names it the radius and ulna; Synthea writes it as a site-less "DXA [T-score] Bone density". */
+  dxaForearmTScore: { system: SYSTEM.loinc, code: '38265-5', display: 'DXA Radius and Ulna [T-score] Bone density' },
 } as const satisfies Record<string, Code>;
+
+/** Where a DXA T-score was measured; FRAX takes the femoral neck. */
+export type DxaSiteName = 'femoral-neck' | 'total-hip' | 'femur' | 'lumbar-spine' | 'other';
+
+/** A T-score code and the site it names; a femur or hip code still needs bodySite to say "femoral neck". */
+export interface DxaTScoreCode extends Code {
+  readonly site: DxaSiteName;
+}
+
+/**
+ * Every DXA T-score code read. No femoral-neck-only LOINC code exists (none in LOINC's DXA list), so
+ * the neck comes from bodySite. "Hip" is taken as total hip: check.
+ */
+export const DXA_T_SCORE_CODES: readonly DxaTScoreCode[] = [
+  { ...OBSERVATION_CODES.dxaFemurTScore, site: 'femur' },
+  { ...OBSERVATION_CODES.dxaFemurRightTScore, site: 'femur' },
+  { ...OBSERVATION_CODES.dxaFemurLeftTScore, site: 'femur' },
+  { ...OBSERVATION_CODES.dxaHipTScore, site: 'total-hip' },
+  { ...OBSERVATION_CODES.dxaHipRightTScore, site: 'total-hip' },
+  { ...OBSERVATION_CODES.dxaHipLeftTScore, site: 'total-hip' },
+  { ...OBSERVATION_CODES.dxaLumbarSpineTScore, site: 'lumbar-spine' },
+  { ...OBSERVATION_CODES.dxaForearmTScore, site: 'other' },
+];
+
+/** bodySite text that names a DXA site, tried in this order (the neck before the hip it is part of). */
+export const DXA_SITE_TEXT: readonly { readonly site: DxaSiteName; readonly text: RegExp }[] = [
+  { site: 'femoral-neck', text: /\b(?:femoral neck|neck of (?:the )?femur|femur,? neck)\b/i },
+  { site: 'total-hip', text: /\b(?:total hip|hip,? total|hip)\b/i },
+  { site: 'lumbar-spine', text: /\b(?:lumbar|l1-l4|lumbar spine)\b/i },
+];
+
+/** A CDS order-select suggestion for a DXA: SNOMED "Bone density scan (procedure)", as Synthea writes it. confirmed */
+export const DXA_PROCEDURE: Code = { system: SYSTEM.snomed, code: '312681000', display: 'Bone density scan' };
+
+/**
+ * Codes of an order that is a DXA (ServiceRequest.code). CPT descriptors confirmed on coding
+ * references (77080 axial, 77081 peripheral, 77085 axial with vertebral fracture assessment, 77086
+ * vertebral fracture assessment alone). LOINC 38269-7 is the DXA report code: check whether sites order with it.
+ */
+export const DXA_ORDER_CODES: readonly Code[] = [
+  DXA_PROCEDURE,
+  { system: SYSTEM.cpt, code: '77080', display: 'DXA bone density study, axial skeleton' },
+  { system: SYSTEM.cpt, code: '77081', display: 'DXA bone density study, appendicular skeleton' },
+  { system: SYSTEM.cpt, code: '77085', display: 'DXA bone density study, axial skeleton, with vertebral fracture assessment' },
+  { system: SYSTEM.cpt, code: '77086', display: 'Vertebral fracture assessment via DXA' },
+  { system: SYSTEM.loinc, code: '38269-7', display: 'DXA Bone density' },
+];
+
+/** Order text that means a DXA when no code does. */
+export const DXA_ORDER_TEXT = /\b(?:dxa|dexa|bone (?:mineral )?density|densitometry|absorptiometry)\b/i;
 
 /** confirmed (DICOM CID body-part mappings; TW Core DXA examples) */
 export const FEMORAL_NECK_BODY_SITE: Code = { system: SYSTEM.snomed, code: '29627003', display: 'Structure of neck of femur' };
@@ -166,6 +229,40 @@ export const SMOKING_STATUS = {
   neverSmoked: { system: SYSTEM.snomed, code: '266919005', display: 'Never smoked tobacco' },
   unknown: { system: SYSTEM.snomed, code: '266927001', display: 'Tobacco smoking consumption unknown' },
 } as const satisfies Record<string, Code>;
+
+/** How a smoking-status answer reads for FRAX's "current smoking"; unknown means not recorded. */
+export type SmokingAnswer = 'current' | 'former' | 'never' | 'unknown';
+
+/**
+ * The answers to 72166-2 that are read: the US Core SNOMED codes above, and LOINC's answer list for
+ * the same question (LA codes; confirmed, IPS ConceptMap to the SNOMED codes).
+ */
+export const SMOKING_ANSWERS: readonly { readonly code: Code; readonly answer: SmokingAnswer }[] = [
+  { code: SMOKING_STATUS.dailySmoker, answer: 'current' },
+  { code: SMOKING_STATUS.occasionalSmoker, answer: 'current' },
+  { code: SMOKING_STATUS.heavySmoker, answer: 'current' },
+  { code: SMOKING_STATUS.lightSmoker, answer: 'current' },
+  { code: SMOKING_STATUS.smoker, answer: 'current' },
+  { code: SMOKING_STATUS.exSmoker, answer: 'former' },
+  { code: SMOKING_STATUS.neverSmoked, answer: 'never' },
+  { code: SMOKING_STATUS.unknown, answer: 'unknown' },
+  { code: { system: SYSTEM.loinc, code: 'LA18976-3', display: 'Current every day smoker' }, answer: 'current' },
+  { code: { system: SYSTEM.loinc, code: 'LA18977-1', display: 'Current some day smoker' }, answer: 'current' },
+  { code: { system: SYSTEM.loinc, code: 'LA18981-3', display: 'Heavy tobacco smoker' }, answer: 'current' },
+  { code: { system: SYSTEM.loinc, code: 'LA18982-1', display: 'Light tobacco smoker' }, answer: 'current' },
+  { code: { system: SYSTEM.loinc, code: 'LA18979-7', display: 'Smoker, current status unknown' }, answer: 'current' },
+  { code: { system: SYSTEM.loinc, code: 'LA15920-4', display: 'Former smoker' }, answer: 'former' },
+  { code: { system: SYSTEM.loinc, code: 'LA18978-9', display: 'Never smoker' }, answer: 'never' },
+  { code: { system: SYSTEM.loinc, code: 'LA18980-5', display: 'Unknown if ever smoked' }, answer: 'unknown' },
+];
+
+/** Free-text smoking answers, tried in this order ("non-smoker" and "ex-smoker" before "smoker"). */
+export const SMOKING_TEXT: readonly { readonly answer: SmokingAnswer; readonly text: RegExp }[] = [
+  { answer: 'unknown', text: /\bunknown\b/i },
+  { answer: 'never', text: /\b(?:never|non-?smoker|does not smoke|lifetime non)/i },
+  { answer: 'former', text: /\b(?:ex-?smoker|former|quit|stopped|past smoker)/i },
+  { answer: 'current', text: /\b(?:smok\w*|cigar\w*|tobacco)\b/i },
+];
 
 /** The answers that mean FRAX's "current smoking". */
 export const CURRENT_SMOKER_STATUSES: readonly Code[] = [
@@ -281,7 +378,52 @@ export const OSTEOPOROSIS_TREATMENT_ATC: readonly Code[] = [
   { system: SYSTEM.atc, code: 'G03XC01', display: 'raloxifene' },
 ];
 
+// ---- units of recorded values ----
+
+/** Units a value may be recorded in (UCUM code or unit text, compared in lower case), and the factor to the unit used here. */
+export interface UnitConversion {
+  readonly units: readonly string[];
+  readonly factor: number;
+  /** Named in notes when the value was converted. */
+  readonly name: string;
+}
+
+export const WEIGHT_UNITS: readonly UnitConversion[] = [
+  { units: ['kg', 'kgs', 'kilogram', 'kilograms'], factor: 1, name: 'kg' },
+  { units: ['g', 'gram', 'grams'], factor: 0.001, name: 'g' },
+  { units: ['[lb_av]', 'lb', 'lbs', 'pound', 'pounds'], factor: 0.45359237, name: 'lb' },
+  { units: ['[oz_av]', 'oz'], factor: 0.028349523125, name: 'oz' },
+];
+
+export const HEIGHT_UNITS: readonly UnitConversion[] = [
+  { units: ['cm', 'centimeter', 'centimeters', 'centimetre', 'centimetres'], factor: 1, name: 'cm' },
+  { units: ['m', 'meter', 'meters', 'metre', 'metres'], factor: 100, name: 'm' },
+  { units: ['mm'], factor: 0.1, name: 'mm' },
+  { units: ['[in_i]', '[in_us]', 'in', 'inch', 'inches'], factor: 2.54, name: 'in' },
+  { units: ['[ft_i]', 'ft', 'foot', 'feet'], factor: 30.48, name: 'ft' },
+];
+
+export const BMI_UNITS: readonly UnitConversion[] = [{ units: ['kg/m2', 'kg/m^2', 'kg/m²', 'kg/(m2)'], factor: 1, name: 'kg/m2' }];
+
+/**
+ * Alcohol intake per day. FRAX's unit is 8–10 g of alcohol and a US drink 14 g; a drink is taken as
+ * a unit, as the synthetic cohort does, so a count of 3 is FRAX's threshold either way.
+ */
+export const DRINKS_PER_DAY_UNITS: readonly UnitConversion[] = [
+  { units: ['{drinks}/d', '{drink}/d', '{drinks}/day', 'drinks/day', 'drinks/d', 'drink/day', '/d', '1/d', '{#}/d', '{standard drinks}/d'], factor: 1, name: 'drinks/day' },
+  { units: ['{units}/d', '{unit}/d', 'units/day', 'units/d', 'unit/day'], factor: 1, name: 'units/day' },
+  { units: ['{drinks}/wk', 'drinks/week', '/wk', '{units}/wk', 'units/week'], factor: 1 / 7, name: 'per week' },
+];
+
+/** A T-score has no unit; these are the ways charts write none (US Core's example used {T-Score}, later 1). */
+export const T_SCORE_UNITS: readonly UnitConversion[] = [{ units: ['{t-score}', '{tscore}', 't-score', '1', '{sd}', 'sd', '{s.d.}'], factor: 1, name: 'T-score' }];
+
+export const PERCENT_UNITS: readonly UnitConversion[] = [{ units: ['%', 'percent', '{percent}'], factor: 1, name: '%' }];
+
 // ---- family history ----
+
+/** Relationship text that names a biological parent; step-, foster, adoptive and grand-parents are not FRAX's parent. */
+export const PARENT_TEXT = /^(?!.*\b(?:step|foster|adopt\w*|grand\w*|in-law)\b)(?=.*\b(?:mother|father|parent|mom|dad|mum)\b)/i;
 
 /** FamilyMemberHistory.relationship (v3 RoleCode) codes for a parent; a US Core profile exists only from US Core 9. confirmed */
 export const PARENT_RELATIONSHIPS = {
