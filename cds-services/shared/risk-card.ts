@@ -73,12 +73,12 @@ function summaryOf(input: RiskCardInput): string {
   const { assessment } = input;
   const { band } = assessment;
   const risk = `${years(band.horizon)} vertebral fracture risk ${percent(band.risk)} (${band.name})`;
-  const action = input.offerDxa && band.name !== input.card.riskBands.bands[0]?.name ? ': consider DXA' : '';
+  const action = input.offerDxa && band.name !== input.card.riskBands.bands[0]?.name ? ' — consider DXA' : '';
   switch (input.kind) {
     case 'patient-view':
       return `${summaryPrefix(assessment)}Spine X-ray: ${risk}${action}`;
     case 'glucocorticoid':
-      return `${summaryPrefix(assessment)}Long-term glucocorticoid: ${risk} with it; plan bone protection`;
+      return `${summaryPrefix(assessment)}Long-term glucocorticoid: ${risk} with it — plan bone protection`;
     case 'dxa-order':
       return `${summaryPrefix(assessment)}Spine X-ray for this DXA order: ${risk}`;
   }

@@ -3,11 +3,16 @@
 import type { Assessment, RiskFactorEntry } from '../../src/assessment/assessment.js';
 import type { FraxResult } from '../../src/fhir/patient-record.js';
 
-/** 0.004 → "0.4%", 0.032 → "3.2%", 0.141 → "14%": one significant decimal where it matters. */
+/**
+ * 0.004 → "0.4%", 0.032 → "3.2%", 0.141 → "14%". Rounded down, so a shown figure never crosses a band
+ * threshold the risk did not reach (9.96 % shows as 9.9 %, in the band below 10 %).
+ */
 export function percent(fraction: number): string {
   const value = fraction * 100;
   if (value > 0 && value < 0.1) return '<0.1%';
-  return `${value < 10 ? value.toFixed(1) : Math.round(value).toString()}%`;
+  // The small epsilon keeps binary fractions such as 0.29 × 100 = 28.999… from losing a step.
+  const shown = value < 10 ? (Math.floor(value * 10 + 1e-9) / 10).toFixed(1) : Math.floor(value + 1e-9).toString();
+  return `${shown}%`;
 }
 
 export function years(horizon: number): string {
@@ -72,20 +77,33 @@ function factorValue(entry: RiskFactorEntry): string {
 
 function provenance(entry: RiskFactorEntry): string {
   if (entry.overridden) return 'the order being placed';
+  // Age and sex come from the patient's demographics; a birth date here would only repeat the banner.
+  if (entry.name === 'age' || entry.name === 'sex') return '';
   const parts = [entry.date ? day(entry.date) : '', entry.status === 'inferred' ? (entry.note ?? 'inferred') : ''].filter((p) => p !== '');
   return parts.join('; ');
 }
 
-/** The factors the model read, as a table, then the ones missing from the chart on one line. */
+const YES_NO_FACTORS: ReadonlySet<RiskFactorEntry['name']> = new Set([
+  'priorFragilityFracture',
+  'parentHipFracture',
+  'currentSmoking',
+  'glucocorticoids',
+  'rheumatoidArthritis',
+  'secondaryOsteoporosis',
+  'alcohol',
+]);
+
+/** The factors the model read, as a table, then the ones missing from the chart, each group on a line. */
 export function factorsMarkdown(assessment: Assessment): string {
   const present = assessment.riskFactors.filter((f) => f.value !== null);
   const missing = assessment.riskFactors.filter((f) => f.value === null);
   const rows = present.map((f) => `| ${cell(f.label)} | ${cell(factorValue(f))} | ${cell(provenance(f))} |`);
   const lines = ['| Risk factor | Value | From |', '|---|---|---|', ...rows];
-  if (missing.length > 0) {
-    const imputed = missing.filter((f) => f.model?.imputed).length > 0;
-    lines.push('', `**Not recorded${imputed ? ' (the model used its default: absent, or the population average)' : ''}:** ${missing.map((f) => f.label).join(', ')}.`);
-  }
+  // FRAX counts a yes/no factor left blank as "no"; a missing measurement gets the model card's default.
+  const absent = missing.filter((f) => YES_NO_FACTORS.has(f.name));
+  const defaulted = missing.filter((f) => !YES_NO_FACTORS.has(f.name));
+  if (absent.length > 0) lines.push('', `**Not on the chart (counted as no):** ${absent.map((f) => f.label).join(', ')}.`);
+  if (defaulted.length > 0) lines.push('', `**Not on the chart (the model used its default):** ${defaulted.map((f) => f.label).join(', ')}.`);
   return lines.join('\n');
 }
 

@@ -70,7 +70,7 @@ export interface Assessment {
   horizons: HorizonRisk[];
   /** The band of F(riskBands.horizon): the card's headline. */
   band: Required<Pick<RiskBand, 'name' | 'label'>> & { indicator: NonNullable<RiskBand['indicator']>; horizon: number; risk: number };
-  /** What the reader should know: imputed factors, the image's view not recorded, lossy compression. */
+  /** What the reader should know about the image: its view not recorded, lossy compression. */
   caveats: string[];
 }
 
@@ -98,6 +98,8 @@ export type ReasonCode =
   // the model
   | 'model-refused'
   | 'model-failed'
+  // a defect of ours, met while assessing (logged with its error name, never shown as a risk)
+  | 'assessment-failed'
   // the hook's deadline passed with the work unfinished (it goes on in the background)
   | 'pending';
 

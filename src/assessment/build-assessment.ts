@@ -147,10 +147,9 @@ export function buildAssessment(parts: AssessmentParts): Assessment {
   if (band.name === null) throw new Error(`model ${card.id}: ${band.reason}`);
   const bandDefinition = card.riskBands.bands.find((b) => b.name === band.name);
   const riskFactors = withModelValues(parts.entries, parts.model, parts.prediction.featureValues);
-  const imputed = riskFactors.filter((f) => f.model?.imputed).map((f) => f.label);
   const { source, preprocessing } = parts.choice;
+  // Missing factors are not repeated here: each entry says whether the model's default stood in for it.
   const caveats = [
-    ...(imputed.length > 0 ? [`Not recorded, so the model card's default was used: ${imputed.join(', ')}.`] : []),
     ...(source.view === 'unknown' ? ['The radiograph does not record its projection; it was read as a lateral view.'] : []),
     ...(preprocessing.source.lossyCompression ? ['The radiograph went through lossy compression.'] : []),
   ];

@@ -57,7 +57,7 @@ export class PipelineAssessor implements Assessor {
     const work = this.run(request).catch((error: unknown): AssessOutcome => {
       // Every expected failure is a reason already; this is a defect, reported without its data.
       this.deps.logger.error({ err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'assessment failed unexpectedly');
-      return { status: 'not-assessed', reasons: [{ code: 'model-failed', detail: 'the assessment failed unexpectedly; see the service log' }], record: null };
+      return { status: 'not-assessed', reasons: [{ code: 'assessment-failed', detail: 'the assessment failed unexpectedly; see the service log' }], record: null };
     });
     this.running.add(work);
     void work.finally(() => this.running.delete(work));

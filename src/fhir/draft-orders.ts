@@ -1,10 +1,11 @@
 // Pure helpers for the draft orders of a CDS Hooks order-select request (a Bundle of draft
 // MedicationRequest / ServiceRequest resources): is this a systemic glucocorticoid, and for how long;
 // is this a DXA. Drafts are read as defensively as a chart, with the same drug reading
-// (patient-record.ts), so a draft and the chart agree on what a glucocorticoid is.
+// (medication-orders.ts), so a draft and the chart agree on what a glucocorticoid is.
 import type { Medication, MedicationRequest, ServiceRequest } from 'fhir/r4.js';
-import { LONG_TERM_GLUCOCORTICOID_DAYS, codingsOf, orderCourse, orderedMedication, systemicGlucocorticoid, textsOf } from './patient-record.js';
+import { LONG_TERM_GLUCOCORTICOID_DAYS, orderCourse, orderedMedication, systemicGlucocorticoid } from './medication-orders.js';
 import { DXA_ORDER_CODES, DXA_ORDER_TEXT, matchesCode } from './terminology.js';
+import { codingsOf, get, textsOf } from './untrusted-json.js';
 
 export interface GlucocorticoidOrder {
   /** Ingredient name ("prednisone"), or "systemic glucocorticoid" when only an ATC class code says so. */
@@ -32,6 +33,6 @@ export function glucocorticoidOrder(request: MedicationRequest, medications: rea
 /** A DXA / bone densitometry order: SNOMED, CPT or LOINC code, else "DXA", "DEXA", "bone density", "densitometry" in its text. */
 export function isDxaOrder(request: ServiceRequest): boolean {
   // Own property only, as everywhere input is read; a draft is whatever the EHR sent.
-  const code: unknown = typeof request === 'object' && request !== null && Object.hasOwn(request, 'code') ? request.code : undefined;
+  const code = get(request, 'code');
   return codingsOf(code).some((c) => DXA_ORDER_CODES.some((dxa) => matchesCode(c, dxa))) || textsOf(code).some((t) => DXA_ORDER_TEXT.test(t));
 }

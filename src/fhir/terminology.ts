@@ -298,7 +298,10 @@ export const OSTEOPOROSIS: Code = { system: SYSTEM.snomed, code: '64859006', dis
 /** "Fracture of neck of femur": the patient's own prior fracture, and the parent's in FamilyMemberHistory. check */
 export const HIP_FRACTURE: Code = { system: SYSTEM.snomed, code: '5913000', display: 'Fracture of neck of femur' };
 
-/** "Pathological fracture due to osteoporosis" (older term "Osteoporotic fracture of bone"). check, though several sources agree */
+/**
+ * "Pathological fracture due to osteoporosis" (older term "Osteoporotic fracture of bone"). check, though
+ * several sources agree. A prior fragility fracture, not an osteoporosis diagnosis: see OSTEOPOROSIS_SET.
+ */
 export const OSTEOPOROTIC_FRACTURE: Code = { system: SYSTEM.snomed, code: '443165006', display: 'Pathological fracture due to osteoporosis' };
 
 /**
@@ -367,16 +370,6 @@ export const GLUCOCORTICOIDS = {
     prednisoloneEquivalent: 1,
   },
 } as const satisfies Record<string, Glucocorticoid>;
-
-/** Osteoporosis treatment, by ATC code or class prefix (ATC structure; no RxNorm list yet). */
-export const OSTEOPOROSIS_TREATMENT_ATC: readonly Code[] = [
-  { system: SYSTEM.atc, code: 'M05BA', display: 'Bisphosphonates' },
-  { system: SYSTEM.atc, code: 'M05BB', display: 'Bisphosphonates, combinations' },
-  { system: SYSTEM.atc, code: 'M05BX04', display: 'denosumab' },
-  { system: SYSTEM.atc, code: 'M05BX06', display: 'romosozumab' },
-  { system: SYSTEM.atc, code: 'H05AA02', display: 'teriparatide' },
-  { system: SYSTEM.atc, code: 'G03XC01', display: 'raloxifene' },
-];
 
 // ---- units of recorded values ----
 

@@ -64,7 +64,8 @@ const OSTEOPOROTIC_HIP_FRACTURES: readonly Code[] = [
 
 /**
  * Osteoporotic fractures (VSAC 2.16.840.1.113883.3.464.1003.113.12.1038, "Osteoporosis Without Current
- * Fracture", NLM; confirmed): both a prior fragility fracture and a sign of known osteoporosis.
+ * Fracture", NLM; confirmed): a prior fragility fracture only, not an osteoporosis diagnosis (see
+ * OSTEOPOROSIS_SET for why).
  */
 const OSTEOPOROTIC_FRACTURES: readonly Code[] = [
   OSTEOPOROTIC_FRACTURE,
@@ -81,7 +82,7 @@ const OSTEOPOROTIC_FRACTURES: readonly Code[] = [
   snomed('704339000', 'Osteoporotic fracture of ulna'),
 ];
 
-/** ICD-10 M80: osteoporosis with current pathological fracture (M80.08 = vertebra). confirmed */
+/** ICD-10 M80: osteoporosis with current pathological fracture (M80.08 = vertebra); a fracture here, not a diagnosis. confirmed */
 const OSTEOPOROSIS_WITH_FRACTURE = icd('M80', 'Osteoporosis with current pathological fracture');
 
 /** Hip fractures: the patient's own, and a parent's in FamilyMemberHistory. */
@@ -317,17 +318,23 @@ export const SECONDARY_OSTEOPOROSIS_SETS: readonly ConditionValueSet[] = [
   },
 ];
 
-/** M81.0 age-related and M81.8 other osteoporosis (not M81.6 localized), and M80 with fracture. confirmed (VSAC, as above) */
+/** M81.0 age-related and M81.8 other osteoporosis (not M81.6 localized). confirmed (VSAC, as above) */
 const OSTEOPOROSIS_ICD10CM: readonly IcdPrefix[] = [
   icd('M81.0', 'Age-related osteoporosis without current pathological fracture'),
   icd('M81.8', 'Other osteoporosis without current pathological fracture'),
-  OSTEOPOROSIS_WITH_FRACTURE,
 ];
 
 /**
- * A known osteoporosis diagnosis (not a FRAX input; it makes a "consider DXA" card noise). SNOMED
+ * A known osteoporosis diagnosis (not a FRAX input): it suppresses the fracture-risk card. SNOMED
  * codes from the VSAC set above, without its localized, transient and disuse forms. Osteoporosis does
  * not resolve: "resolved" or "inactive" reads as a diagnosis withdrawn.
+ *
+ * Osteoporotic-fracture codes (SNOMED 443165006 and its osteoporotic-fracture descendants, ICD-10-CM
+ * M80) are deliberately not here: they count as a prior fragility fracture only. A fracture on the
+ * problem list without an osteoporosis diagnosis or treatment is the best-documented osteoporosis
+ * treatment gap, so those patients must keep their fracture-risk card; "known osteoporosis" needs an
+ * osteoporosis code (SNOMED 64859006 family, ICD-10-CM M81). For the same reason the text pattern
+ * passes over any text that names a fracture or collapse, however it words the osteoporosis.
  */
 export const OSTEOPOROSIS_SET: ConditionValueSet = {
   name: 'osteoporosis',
@@ -344,15 +351,11 @@ export const OSTEOPOROSIS_SET: ConditionValueSet = {
     snomed('14651005', 'Drug-induced osteoporosis'),
     snomed('390833005', 'Osteoporosis caused by corticosteroid'),
     snomed('203438009', 'Vertebral osteoporosis'),
-    ...OSTEOPOROTIC_FRACTURES,
   ],
   icd10cm: OSTEOPOROSIS_ICD10CM,
   // WHO M81 covers the same forms at four characters; M81.2 disuse and M81.6 localized are left out.
-  icd10: [
-    ...['M81.0', 'M81.1', 'M81.3', 'M81.4', 'M81.5', 'M81.8', 'M81.9'].map((prefix) => icd(prefix, 'Osteoporosis without pathological fracture')),
-    OSTEOPOROSIS_WITH_FRACTURE,
-  ],
-  text: /\bosteoporo(?:sis|tic)\b/i,
+  icd10: ['M81.0', 'M81.1', 'M81.3', 'M81.4', 'M81.5', 'M81.8', 'M81.9'].map((prefix) => icd(prefix, 'Osteoporosis without pathological fracture')),
+  text: /^(?!.*\b(?:fractur\w*|fx|collapsed?)\b).*\bosteoporo(?:sis|tic)\b/i,
   countsWhile: CHRONIC,
 };
 
@@ -460,8 +463,11 @@ export const GLUCOCORTICOID_CLASS: DrugClass = { name: 'systemic glucocorticoid'
 /**
  * Osteoporosis treatment. ATC confirmed (ATC index) but H05AA04 (abaloparatide, ATC 2022) and M05BX06
  * (romosozumab) check; RxNorm ingredient codes: zoledronic acid confirmed (OHDSI concept set), the
- * others from a single RxNorm-to-SNOMED map (check); none found for teriparatide, abaloparatide,
- * romosozumab. Denosumab 120 mg (Xgeva, for bone metastases) is the same ingredient and counts.
+ * others from a single RxNorm-to-SNOMED map (check). Abaloparatide 1921069: a single source, UNMC's
+ * RxNorm ingredient-to-drug map (its example output pairs 1921069 with the abaloparatide 2 MG/ML Pen
+ * Injector SCD and its [Tymlos] SBD); check. No source found for teriparatide's or romosozumab's
+ * ingredient code, so they match by ATC code and name only. Denosumab 120 mg (Xgeva, for bone
+ * metastases) is the same ingredient and counts.
  */
 export const OSTEOPOROSIS_DRUGS: readonly DrugIngredient[] = [
   { name: 'alendronate', rxnorm: rxnorm('46041', 'alendronate'), atc: atc('M05BA04', 'alendronic acid'), aliases: ['alendronic acid', 'fosamax', 'binosto'] },
@@ -470,7 +476,7 @@ export const OSTEOPOROSIS_DRUGS: readonly DrugIngredient[] = [
   { name: 'zoledronic acid', rxnorm: rxnorm('77655', 'zoledronic acid'), atc: atc('M05BA08', 'zoledronic acid'), aliases: ['zoledronate', 'reclast', 'aclasta', 'zometa'] },
   { name: 'denosumab', rxnorm: rxnorm('993449', 'denosumab'), atc: atc('M05BX04', 'denosumab'), aliases: ['prolia', 'xgeva'] },
   { name: 'teriparatide', atc: atc('H05AA02', 'teriparatide'), aliases: ['forteo', 'forsteo'] },
-  { name: 'abaloparatide', atc: atc('H05AA04', 'abaloparatide'), aliases: ['tymlos'] },
+  { name: 'abaloparatide', rxnorm: rxnorm('1921069', 'abaloparatide'), atc: atc('H05AA04', 'abaloparatide'), aliases: ['tymlos'] },
   { name: 'romosozumab', atc: atc('M05BX06', 'romosozumab'), aliases: ['evenity'] },
   { name: 'raloxifene', rxnorm: rxnorm('72143', 'raloxifene'), atc: atc('G03XC01', 'raloxifene'), aliases: ['evista'] },
   { name: 'strontium ranelate', atc: atc('M05BX03', 'strontium ranelate'), aliases: [] },

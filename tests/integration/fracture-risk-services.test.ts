@@ -155,7 +155,7 @@ describe('patient-view: risk bands', () => {
       assertCardShowsPrediction(card, expected);
       assert.equal(log.band, band);
       assert.equal(card.indicator, band === 'high' ? 'critical' : 'warning');
-      assert.match(card.summary, /^\[Demo model\] Spine X-ray: 5-year vertebral fracture risk .* consider DXA$/);
+      assert.match(card.summary, /^\[Demo model\] Spine X-ray: 5-year vertebral fracture risk .* — consider DXA$/);
       assert.match(card.detail ?? '', /Demonstration model: not for clinical use/);
       assert.match(card.detail ?? '', /\*\*Radiograph read:\*\* lumbar spine (DX|CR), lateral view/);
       assert.match(card.detail ?? '', /USPSTF|ISCD/);
@@ -347,7 +347,7 @@ describe('patient-view: how the chart is read', () => {
     const { cards, log } = await patientView(loaded.patient.id);
     if (cards.length === 0) return assert.equal(log.band, 'low');
     assertCardShowsPrediction(cards[0] as Card, expected);
-    const notRecorded = /\*\*Not recorded[^*]*:\*\* ([^\n]*)\./.exec(cards[0]?.detail ?? '')?.[1]?.split(', ') ?? [];
+    const notRecorded = [...(cards[0]?.detail ?? '').matchAll(/\*\*Not on the chart[^*]*:\*\* ([^\n]*)\./g)].flatMap((m) => m[1]?.split(', ') ?? []);
     for (const label of ['Weight', 'Height', 'Body mass index', 'Current smoking']) assert.ok(notRecorded.includes(label), `${label} is listed as not recorded`);
   });
 

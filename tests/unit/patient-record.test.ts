@@ -145,13 +145,33 @@ describe('patient record: conditions coded many ways', () => {
     }
   });
 
-  it('osteoporosis diagnosis: SNOMED (and descendants), ICD-10-CM M81/M80, text; an osteoporotic fracture implies it', () => {
-    for (const code of [sct('64859006'), sct('102447009'), icd10cm('M81.0'), icd10cm('M80.08XA'), sct('443165006')]) {
+  it('osteoporosis diagnosis: SNOMED (and descendants), ICD-10-CM M81, WHO ICD-10 M81, text', () => {
+    for (const code of [sct('64859006'), sct('102447009'), icd10cm('M81.0'), icd10('M81.0')]) {
       const f = read({ conditions: [condition(code)] }).osteoporosis;
       assert.deepEqual([f.value, f.status], [true, 'found'], JSON.stringify(code));
     }
     assert.equal(read({ conditions: [condition(text('Postmenopausal osteoporosis'))] }).osteoporosis.status, 'inferred');
     assert.equal(read({ conditions: [condition(icd10cm('M85.80'))] }).osteoporosis.value, null, 'osteopenia is not osteoporosis');
+  });
+
+  it('an osteoporotic fracture is a prior fragility fracture only, not known osteoporosis (the card must not be suppressed)', () => {
+    const fractures: CodeableConcept[] = [
+      sct('443165006'),
+      concept(SYSTEM.snomed, '443165006', 'Pathological fracture due to osteoporosis'),
+      sct('240198002'),
+      icd10cm('M80.08XA'),
+      concept(SYSTEM.icd10cm, 'M80.08XA', 'Age-related osteoporosis with current pathological fracture, vertebra(e), initial encounter for fracture'),
+      icd10('M80.0'),
+      text('Osteoporotic fracture of L1 vertebra'),
+      text('Osteoporosis with vertebral collapse'),
+    ];
+    for (const code of fractures) {
+      const record = read({ conditions: [condition(code)] });
+      assert.equal(record.factors.priorFragilityFracture.value, true, JSON.stringify(code));
+      assert.deepEqual([record.osteoporosis.value, record.osteoporosis.status], [null, 'missing'], JSON.stringify(code));
+    }
+    const both = read({ conditions: [condition(icd10cm('M80.08XA')), condition(icd10cm('M81.0'))] });
+    assert.deepEqual([both.factors.priorFragilityFracture.value, both.osteoporosis.value, both.osteoporosis.note], [true, true, 'ICD-10-CM M81.0']);
   });
 
   it('ignores refuted and entered-in-error conditions, recording a problem; unconfirmed ones are "missing" with a note', () => {
@@ -175,6 +195,27 @@ describe('patient record: conditions coded many ways', () => {
     assert.equal(read({ conditions: [condition(icd10cm('E05.90'), clinical('active'))] }).factors.secondaryOsteoporosis.value, true);
     assert.equal(read({ conditions: [condition(icd10cm('Q78.0'), clinical('inactive'))] }).factors.secondaryOsteoporosis.value, true, 'osteogenesis imperfecta is lifelong');
     assert.equal(read({ conditions: [condition(sct('69896004'))] }).factors.rheumatoidArthritis.value, true);
+  });
+
+  it('an abatement date on or before asOf ends a condition that counts only while present; after asOf it does not', () => {
+    const abated = (code: CodeableConcept, extra: Partial<Condition> = {}): PatientRecord => read({ conditions: [condition(code, { abatementDateTime: '2024-01-01', ...extra })] });
+    const clinical = (code: string): Partial<Condition> => ({ clinicalStatus: status(SYSTEM.conditionClinical, code) });
+    const ra = abated(sct('69896004')).factors.rheumatoidArthritis;
+    assert.deepEqual([ra.value, ra.status, ra.note], [false, 'found', 'rheumatoid arthritis abated; SNOMED CT 69896004']);
+    assert.equal(abated(sct('69896004'), clinical('active')).factors.rheumatoidArthritis.value, false, 'an "active" left beside the date');
+    assert.equal(read({ conditions: [condition(sct('69896004'), { abatementPeriod: { start: '2023-06-01', end: '2024-01-01' } })] }).factors.rheumatoidArthritis.value, false);
+    assert.equal(abated(sct('69896004'), { abatementDateTime: '2025-08-01' }).factors.rheumatoidArthritis.value, true, 'abates after asOf: present at asOf');
+    assert.equal(abated(sct('69896004'), { abatementDateTime: undefined, abatementString: 'in 2019' }).factors.rheumatoidArthritis.value, true, 'an abatement that cannot be dated is not read');
+    // The per-set policy decides, as for a recorded status: RA in remission counts, and a relapse came back after abating.
+    assert.equal(abated(sct('69896004'), clinical('remission')).factors.rheumatoidArthritis.value, true);
+    assert.equal(abated(sct('69896004'), clinical('relapse')).factors.rheumatoidArthritis.value, true);
+    assert.equal(abated(icd10cm('E05.90')).factors.secondaryOsteoporosis.value, false, 'hyperthyroidism counts only while present');
+    assert.equal(abated(icd10cm('E10.9')).factors.secondaryOsteoporosis.value, false);
+    assert.equal(abated(icd10cm('M81.0')).osteoporosis.value, false);
+    // Facts that stay true once they happened.
+    assert.equal(abated(sct('5913000')).factors.priorFragilityFracture.value, true, 'a healed fracture still happened');
+    assert.equal(abated(icd10cm('Q78.0')).factors.secondaryOsteoporosis.value, true, 'osteogenesis imperfecta is lifelong');
+    assert.equal(abated(icd10cm('E28.310')).factors.secondaryOsteoporosis.value, true, 'a premature menopause happened');
   });
 
   it('a condition dated after asOf is left out', () => {
@@ -249,6 +290,25 @@ describe('patient record: glucocorticoids', () => {
     assert.equal(read({ medicationRequests: [order(PREDNISONE_5MG_TABLET, { authoredOn: '2025-07-01' })] }).factors.glucocorticoids.value, null);
   });
 
+  it('an active or on-hold order whose stated end is over 30 days before asOf is a past course, judged as one', () => {
+    const lapsed = (end: string, extra: Partial<MedicationRequest> = {}): MedicationRequest =>
+      order(PREDNISONE_5MG_TABLET, { authoredOn: '2023-01-01', dosageInstruction: [{ timing: { repeat: { boundsPeriod: { start: '2023-01-01', end } } } }], ...extra });
+    const long = read({ medicationRequests: [lapsed('2023-05-01')] });
+    assert.deepEqual([long.factors.glucocorticoids.value, long.factors.glucocorticoids.note], [true, 'prednisone, past course of 90 days or more (order left open past its end); RxNorm 312617']);
+    assert.deepEqual(long.problems, ['MedicationRequest left open long after its stated end: read as past']);
+    const short = read({ medicationRequests: [lapsed('2023-02-01', { status: 'on-hold' })] }).factors.glucocorticoids;
+    assert.deepEqual([short.value, short.note], [false, 'prednisone, past course under 90 days (order left open past its end); RxNorm 312617']);
+    const validity = order(PREDNISONE_5MG_TABLET, { authoredOn: '2024-01-01', dispenseRequest: { validityPeriod: { start: '2024-01-01', end: '2024-02-01' } } });
+    assert.equal(read({ medicationRequests: [validity] }).factors.glucocorticoids.value, false, 'validityPeriod.end counts too');
+    // Still current: an end within 30 days, an open-ended instruction beside an ended one, no stated end at all.
+    const recentEnd = read({ medicationRequests: [lapsed('2025-06-10')] });
+    assert.deepEqual([recentEnd.factors.glucocorticoids.note, recentEnd.problems], ['prednisone, current order; RxNorm 312617', []]);
+    const openStep = lapsed('2023-02-01', { dosageInstruction: [{ timing: { repeat: { boundsPeriod: { start: '2023-01-01', end: '2023-02-01' } } } }, { timing: { repeat: { boundsPeriod: { start: '2023-02-01' } } } }] });
+    assert.equal(read({ medicationRequests: [openStep] }).factors.glucocorticoids.note, 'prednisone, current order; RxNorm 312617');
+    const duration = order(PREDNISONE_5MG_TABLET, { authoredOn: '2023-01-01', dosageInstruction: [{ timing: { repeat: { boundsDuration: { value: 10, code: 'd' } } } }] });
+    assert.equal(read({ medicationRequests: [duration] }).factors.glucocorticoids.note, 'prednisone, current order; RxNorm 312617', 'a computed length is not a stated end');
+  });
+
   it('reads medicationReference to a contained Medication and to one among `medications`', () => {
     const contained: Medication = { resourceType: 'Medication', id: 'med1', code: PREDNISONE_5MG_TABLET };
     const viaContained: MedicationRequest = { resourceType: 'MedicationRequest', id: 'mr1', status: 'active', intent: 'order', subject, contained: [contained], medicationReference: { reference: '#med1' } };
@@ -275,6 +335,17 @@ describe('patient record: osteoporosis treatment', () => {
     assert.deepEqual([longLookBack.status, longLookBack.drug, longLookBack.date], ['recent', 'denosumab', '2023-01-01']);
   });
 
+  it('an active order whose stated end is over 30 days before asOf is recent or none by that end date', () => {
+    const until = (end: string): MedicationRequest => order(alendronate, { authoredOn: '2022-01-01', dispenseRequest: { validityPeriod: { start: '2022-01-01', end } } });
+    const recent = read({ medicationRequests: [until('2025-01-01')] });
+    assert.deepEqual(recent.osteoporosisTreatment, { status: 'recent', drug: 'alendronate', date: '2025-01-01', source: recent.osteoporosisTreatment.source, note: 'RxNorm 46041' });
+    assert.deepEqual(read({ medicationRequests: [until('2024-01-01')] }).osteoporosisTreatment, { status: 'none' });
+    assert.equal(read({ medicationRequests: [until('2024-01-01')], treatmentRecentMonths: 24 }).osteoporosisTreatment.status, 'recent');
+    assert.equal(read({ medicationRequests: [until('2025-06-15')] }).osteoporosisTreatment.status, 'active', 'ended within 30 days: still current');
+    const bounded = order(alendronate, { authoredOn: '2022-01-01', dosageInstruction: [{ timing: { repeat: { boundsPeriod: { start: '2022-01-01', end: '2023-01-01' } } } }] });
+    assert.deepEqual(read({ medicationRequests: [bounded] }).osteoporosisTreatment, { status: 'none' });
+  });
+
   it('reads brand names in text, bisphosphonate class codes and the other drugs', () => {
     const fosamax = read({ medicationRequests: [order(text('Fosamax 70 mg tablet weekly'))] }).osteoporosisTreatment;
     assert.deepEqual([fosamax.status, fosamax.drug, fosamax.note], ['active', 'alendronate', 'matched by text']);
@@ -283,6 +354,7 @@ describe('patient record: osteoporosis treatment', () => {
       [concept(SYSTEM.atc, 'H05AA02'), 'teriparatide'],
       [text('Evenity 105 MG/1.17 ML'), 'romosozumab'],
       [rxnorm('72143'), 'raloxifene'],
+      [rxnorm('1921069'), 'abaloparatide'],
       [rxnorm('904420', 'Alendronic acid 10 MG [Fosamax]'), 'alendronate'],
     ] as const) {
       assert.equal(read({ medicationRequests: [order(medication)] }).osteoporosisTreatment.drug, drug);
@@ -586,6 +658,12 @@ describe('patient record: robustness', () => {
 });
 
 describe('value sets', () => {
+  it('keep osteoporotic fractures out of the osteoporosis diagnosis: no code or ICD-10 category in both', () => {
+    const fracture = new Set([...PRIOR_FRAGILITY_FRACTURE_SET.snomed.map((c) => c.code), ...PRIOR_FRAGILITY_FRACTURE_SET.icd10cm.map((p) => p.prefix), ...PRIOR_FRAGILITY_FRACTURE_SET.icd10.map((p) => p.prefix)]);
+    const osteoporosis = [...OSTEOPOROSIS_SET.snomed.map((c) => c.code), ...OSTEOPOROSIS_SET.icd10cm.map((p) => p.prefix), ...OSTEOPOROSIS_SET.icd10.map((p) => p.prefix)];
+    assert.deepEqual(osteoporosis.filter((code) => fracture.has(code) || code.startsWith('M80')), []);
+  });
+
   it('hold well-formed SNOMED codes and ICD-10 prefixes, each once per set', () => {
     for (const set of [PRIOR_FRAGILITY_FRACTURE_SET, HIP_FRACTURE_SET, RHEUMATOID_ARTHRITIS_SET, ...SECONDARY_OSTEOPOROSIS_SETS, OSTEOPOROSIS_SET]) {
       const snomed = set.snomed.map((c) => c.code);
