@@ -35,6 +35,11 @@ export interface CalibrationResult {
 export interface CalibrationOptions {
   /** Number of equal-sized risk groups (default 10: deciles). */
   groups?: number;
+  /**
+   * Given groups instead: the group of each subject, 0 … k−1, every one used (e.g. the risk band
+   * each prediction fell in). The result's groups are in that order; `groups` is then ignored.
+   */
+  groupOf?: NumericVector;
 }
 
 export interface DCalibrationResult {
@@ -88,10 +93,34 @@ function weightedLine(x: number[], y: number[], w: number[]): { slope: number; i
   return { slope, intercept: my - slope * mx };
 }
 
+/** Subjects ordered by predicted risk cut into `count` groups whose sizes differ by at most one. */
+function riskGroups(order: Uint32Array, count: number): Uint32Array[] {
+  const n = order.length;
+  if (!Number.isInteger(count) || count < 1 || count > n) {
+    throw new RangeError(`groups is ${count}; it must be an integer from 1 to the number of subjects (${n})`);
+  }
+  return Array.from({ length: count }, (_, g) => order.subarray(Math.floor((g * n) / count), Math.floor(((g + 1) * n) / count)));
+}
+
+/** The members of each given group 0 … k−1, in input order. */
+function givenGroups(groupOf: NumericVector, n: number): Uint32Array[] {
+  if (groupOf.length !== n) throw new RangeError(`groupOf has length ${groupOf.length}, expected ${n}`);
+  const members: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const g = groupOf[i]!;
+    if (!Number.isInteger(g) || g < 0 || g >= n) throw new RangeError(`groupOf[${i}] is ${g}; groups must be integers from 0 to k − 1`);
+    (members[g] ??= []).push(i);
+  }
+  for (let g = 0; g < members.length; g++) {
+    if (!members[g]) throw new RangeError(`group ${g} has no subjects; number the groups 0 … k − 1 without gaps`);
+  }
+  return members.map((m) => Uint32Array.from(m));
+}
+
 /**
  * Calibration at horizon t*: subjects sorted by predicted risk F_i(t*) = 1 − S_i(t*) are cut into
  * `groups` groups of equal size (sizes differ by at most one; equal predictions on a cut are split
- * by input order). `survivalAtHorizon[i]` is the predicted S_i(t*).
+ * by input order), or into the groups `groupOf` gives. `survivalAtHorizon[i]` is the predicted S_i(t*).
  */
 export function calibrationAtHorizon(
   time: NumericVector,
@@ -104,17 +133,13 @@ export function calibrationAtHorizon(
   const n = data.time.length;
   const predictedRisk = probabilityVector(survivalAtHorizon, n, 'survivalAtHorizon').map((s) => 1 - s);
   finiteNumber(horizon, 'horizon');
-  const groupCount = options.groups ?? 10;
-  if (!Number.isInteger(groupCount) || groupCount < 1 || groupCount > n) {
-    throw new RangeError(`groups is ${groupCount}; it must be an integer from 1 to the number of subjects (${n})`);
-  }
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((a, b) => predictedRisk[a]! - predictedRisk[b]! || a - b);
+  const memberSets = options.groupOf === undefined ? riskGroups(order, options.groups ?? 10) : givenGroups(options.groupOf, n);
 
   const groups: CalibrationGroup[] = [];
-  for (let g = 0; g < groupCount; g++) {
-    const members = order.subarray(Math.floor((g * n) / groupCount), Math.floor(((g + 1) * n) / groupCount));
+  for (const members of memberSets) {
     const observed = observedRiskAt(data, members, horizon);
     let events = 0;
     for (const i of members) if (data.event[i] === 1 && data.time[i]! <= horizon) events++;

@@ -1,12 +1,14 @@
 // Every metric of the evaluation report for one scored model on one cohort: discrimination
 // (Harrell's C with a bootstrap interval, Uno's C, time-dependent AUC), overall accuracy (Brier,
-// integrated Brier) and calibration (by decile at a horizon, D-calibration).
+// integrated Brier) and calibration (by decile at a horizon, D-calibration). Each metric is also
+// exported on its own, over the same prepared inputs, for reports that can afford only some of them
+// (the recorded predictions of a prospective study, whose follow-up bounds the horizons).
 import { mulberry32 } from '../synthetic/random.js';
 import { integratedBrierScore, brierScore } from './brier.js';
-import { calibrationAtHorizon, dCalibration, type CalibrationResult } from './calibration.js';
+import { calibrationAtHorizon, dCalibration, type CalibrationOptions, type CalibrationResult } from './calibration.js';
 import { harrellC, unoC } from './concordance.js';
-import { censoringDistribution } from './kaplan-meier.js';
-import { cumulativeDynamicAuc } from './time-dependent-auc.js';
+import { censoringDistribution, type SurvivalStep } from './kaplan-meier.js';
+import { cumulativeDynamicAuc, type TimeDependentAucResult } from './time-dependent-auc.js';
 
 /** A model's scores on a cohort: its log hazard ratios and its survival curve per patient. */
 export interface ScoredModel {
@@ -28,6 +30,10 @@ export interface MetricOptions {
 
 export const DEFAULT_METRIC_OPTIONS: MetricOptions = { tau: 5, aucTimes: [3, 5], horizon: 5, bootstrap: { replicates: 200, seed: 1 } };
 
+/** The integrated Brier score's grid: from this time to τ in steps of IBS_STEP years. */
+export const IBS_FROM = 0.5;
+export const IBS_STEP = 0.25;
+
 export interface ModelMetrics {
   name: string;
   label: string;
@@ -40,18 +46,57 @@ export interface ModelMetrics {
   dCalibration: { statistic: number; pValue: number };
 }
 
+/** A scored model on a cohort, prepared once for every metric: the censoring KM they all weight by, S_i(t) per t. */
+export interface MetricInputs {
+  readonly time: Float64Array;
+  readonly event: Uint8Array;
+  readonly model: ScoredModel;
+  readonly censoring: SurvivalStep;
+  /** S_i(t) for every patient (computed once per t; do not modify). */
+  survivalAt(t: number): Float64Array;
+}
+
+export function metricInputs(time: Float64Array, event: Uint8Array, model: ScoredModel): MetricInputs {
+  const n = time.length;
+  const computed = new Map<number, Float64Array>();
+  return {
+    time,
+    event,
+    model,
+    censoring: censoringDistribution(time, event),
+    survivalAt(t) {
+      let survival = computed.get(t);
+      if (!survival) {
+        survival = Float64Array.from({ length: n }, (_, i) => model.survival(i, t));
+        computed.set(t, survival);
+      }
+      return survival;
+    },
+  };
+}
+
 function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))]!;
 }
 
-/** Percentile bootstrap of Harrell's C, resampling patients with a seeded generator. */
-function bootstrapC(time: Float64Array, event: Uint8Array, risk: Float64Array, options: MetricOptions['bootstrap']): [number, number] {
+/**
+ * Harrell's C with a percentile bootstrap interval, resampling patients with a seeded generator. A
+ * replicate without a comparable pair (possible in small cohorts with few events) has no C and is
+ * left out; `replicates` says how many counted (the interval is NaN when none did).
+ */
+export function harrellWithInterval(
+  inputs: MetricInputs,
+  options: MetricOptions['bootstrap'],
+): { value: number; comparable: number; ci95: [number, number]; replicates: number } {
+  const { time, event } = inputs;
+  const risk = inputs.model.logRisk;
+  const whole = harrellC(time, event, risk);
   const random = mulberry32(options.seed);
   const n = time.length;
   const t = new Float64Array(n);
   const e = new Uint8Array(n);
   const r = new Float64Array(n);
-  const values = new Float64Array(options.replicates);
+  const values: number[] = [];
   for (let b = 0; b < options.replicates; b++) {
     for (let k = 0; k < n; k++) {
       const i = Math.floor(random() * n);
@@ -59,31 +104,63 @@ function bootstrapC(time: Float64Array, event: Uint8Array, risk: Float64Array, o
       e[k] = event[i]!;
       r[k] = risk[i]!;
     }
-    values[b] = harrellC(t, e, r).cIndex;
+    try {
+      values.push(harrellC(t, e, r).cIndex);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+    }
   }
-  values.sort();
-  return [quantile(values, 0.025), quantile(values, 0.975)];
+  const sorted = Float64Array.from(values).sort();
+  const ci95: [number, number] = sorted.length === 0 ? [Number.NaN, Number.NaN] : [quantile(sorted, 0.025), quantile(sorted, 0.975)];
+  return { value: whole.cIndex, comparable: whole.comparable, ci95, replicates: sorted.length };
+}
+
+export function unoAt(inputs: MetricInputs, tau: number): { value: number; tau: number } {
+  return { value: unoC(inputs.time, inputs.event, inputs.model.logRisk, { tau, censoring: inputs.censoring }).cIndex, tau };
+}
+
+/** Cumulative/dynamic AUC at t of the predicted risk 1 − S_i(t). */
+export function aucAt(inputs: MetricInputs, t: number): TimeDependentAucResult {
+  return cumulativeDynamicAuc(inputs.time, inputs.event, inputs.survivalAt(t).map((s) => 1 - s), t, { censoring: inputs.censoring });
+}
+
+export function brierAt(inputs: MetricInputs, t: number): { time: number; value: number } {
+  return { time: t, value: brierScore(inputs.time, inputs.event, inputs.survivalAt(t), t, { censoring: inputs.censoring }) };
+}
+
+/** The integrated Brier grid up to `to`: IBS_FROM, IBS_FROM + IBS_STEP, …, `to` (needs `to` ≥ IBS_FROM + IBS_STEP). */
+export function integratedBrierGrid(to: number): number[] {
+  return Array.from({ length: Math.round((to - IBS_FROM) / IBS_STEP) + 1 }, (_, k) => IBS_FROM + IBS_STEP * k);
+}
+
+export function integratedBrierTo(inputs: MetricInputs, to: number): { value: number; from: number; to: number } {
+  const grid = integratedBrierGrid(to);
+  const ibs = integratedBrierScore(inputs.time, inputs.event, grid, grid.map((t) => inputs.survivalAt(t)), { censoring: inputs.censoring });
+  return { value: ibs.integratedBrier, from: IBS_FROM, to };
+}
+
+export function calibrationAt(inputs: MetricInputs, horizon: number, options: CalibrationOptions = {}): CalibrationResult {
+  return calibrationAtHorizon(inputs.time, inputs.event, inputs.survivalAt(horizon), horizon, options);
+}
+
+export function dCalibrationOf(inputs: MetricInputs): { statistic: number; pValue: number } {
+  const { time, event, model } = inputs;
+  const d = dCalibration(event, Float64Array.from(time, (t, i) => model.survival(i, t)));
+  return { statistic: d.statistic, pValue: d.pValue };
 }
 
 export function modelMetrics(time: Float64Array, event: Uint8Array, model: ScoredModel, options: MetricOptions = DEFAULT_METRIC_OPTIONS): ModelMetrics {
-  const n = time.length;
-  const censoring = censoringDistribution(time, event);
-  const survivalAt = (t: number): Float64Array => Float64Array.from({ length: n }, (_, i) => model.survival(i, t));
-  const riskAt = (t: number): Float64Array => survivalAt(t).map((s) => 1 - s);
-  const ibsFrom = 0.5;
-  const grid = Array.from({ length: Math.round((options.tau - ibsFrom) / 0.25) + 1 }, (_, k) => ibsFrom + 0.25 * k);
-  const ibs = integratedBrierScore(time, event, grid, grid.map(survivalAt), { censoring });
-  const atHorizon = survivalAt(options.horizon);
-  const d = dCalibration(event, Float64Array.from({ length: n }, (_, i) => model.survival(i, time[i]!)));
+  const inputs = metricInputs(time, event, model);
+  const harrell = harrellWithInterval(inputs, options.bootstrap);
   return {
     name: model.name,
     label: model.label,
-    harrellC: { value: harrellC(time, event, model.logRisk).cIndex, ci95: bootstrapC(time, event, model.logRisk, options.bootstrap) },
-    unoC: { value: unoC(time, event, model.logRisk, { tau: options.tau, censoring }).cIndex, tau: options.tau },
-    auc: options.aucTimes.map((t) => ({ time: t, value: cumulativeDynamicAuc(time, event, riskAt(t), t, { censoring }).auc })),
-    brier: { time: options.horizon, value: brierScore(time, event, atHorizon, options.horizon, { censoring }) },
-    integratedBrier: { value: ibs.integratedBrier, from: ibsFrom, to: options.tau },
-    calibration: calibrationAtHorizon(time, event, atHorizon, options.horizon),
-    dCalibration: { statistic: d.statistic, pValue: d.pValue },
+    harrellC: { value: harrell.value, ci95: harrell.ci95 },
+    unoC: unoAt(inputs, options.tau),
+    auc: options.aucTimes.map((t) => ({ time: t, value: aucAt(inputs, t).auc })),
+    brier: brierAt(inputs, options.horizon),
+    integratedBrier: integratedBrierTo(inputs, options.tau),
+    calibration: calibrationAt(inputs, options.horizon),
+    dCalibration: dCalibrationOf(inputs),
   };
 }

@@ -2,11 +2,12 @@
 // evaluated cohort, the acceptance checks, and the calibration of the first model by risk decile.
 import type { EvaluationReport } from './evaluate-cohort.js';
 
-const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '–');
-const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');
-const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '–');
+// Number formats and the table of every Markdown report here ('–' where a figure is undefined).
+export const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '–');
+export const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : '–');
+export const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '–');
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
 }
 
