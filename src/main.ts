@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Command-line entry: serve the CDS service, report feedback, check and evaluate models, generate the
-// synthetic cohort, run the local FHIR server.
+// Command-line entry: serve the CDS service, score a FHIR server's patients in batch, report feedback,
+// check and evaluate models, generate the synthetic cohort, run the local FHIR server.
 import type { Server } from 'node:http';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -146,22 +146,74 @@ async function synth(options: SynthCommandOptions): Promise<void> {
 }
 
 interface EvaluateCliOptions {
-  cohort: string;
-  model: string[];
+  cohort?: string;
+  model?: string[];
   trainCohort?: string;
   json: string;
   markdown: string;
   title: string;
   updateCard?: boolean;
   config?: string;
+  recorded?: boolean;
+  store?: string;
+  outcomes?: string;
 }
 
-async function evaluate(options: EvaluateCliOptions): Promise<void> {
+/** A usage problem of `evaluate`: the message, exit code 2. */
+function evaluateUsage(message: string): void {
+  process.stderr.write(`${message}\n`);
+  process.exitCode = 2;
+}
+
+async function evaluateRecorded(options: EvaluateCliOptions, title: string | undefined): Promise<void> {
+  const conflicts = ([['cohort', '--cohort'], ['trainCohort', '--train-cohort'], ['updateCard', '--update-card']] as const).filter(([key]) => options[key] !== undefined);
+  if (conflicts.length > 0) return evaluateUsage(`${conflicts.map(([, flag]) => flag).join(', ')} cannot be used with --recorded`);
+  if (options.outcomes === undefined) return evaluateUsage('--recorded needs --outcomes <file.csv> (columns id, event, date)');
+  if (options.store !== undefined && options.config !== undefined) return evaluateUsage('give -c <config> or --store <sqlite path>, not both');
+  if ((options.model?.length ?? 0) > 1) return evaluateUsage('--recorded evaluates one model: give --model <id> once');
+  const { EvaluationInputError, openRecordedStore, runEvaluateRecorded } = await import('./evaluation/recorded-command.js');
+  try {
+    const path = options.store ?? configFrom(options.config).store.sqlitePath;
+    const store = openRecordedStore(path);
+    try {
+      const report = await runEvaluateRecorded({
+        store,
+        storeLabel: path,
+        outcomes: options.outcomes,
+        modelId: options.model?.[0],
+        json: options.json,
+        markdown: options.markdown,
+        title,
+      });
+      const { harrellC } = report.metrics;
+      const excluded = report.outcomes.excludedByReason.map((r) => `${r.count} ${r.reason}`).join(', ');
+      process.stdout.write(
+        `${report.model.id} ${report.model.versions.map((v) => v.version).join(', ')}: ${report.cohort.count} patients joined, ${report.cohort.events} events, ` +
+          `${report.assessments.laterIgnored} later assessments ignored, ${report.outcomes.assessedWithoutOutcome.absent} assessed patients absent from the outcomes` +
+          `${excluded ? `; outcome rows excluded: ${excluded}` : ''}\n` +
+          `Harrell's C ${harrellC.estimable ? harrellC.value.toFixed(3) : `not estimable (${harrellC.reason})`}\n` +
+          `report: ${options.markdown}, ${options.json}\n`,
+      );
+    } finally {
+      store.close();
+    }
+  } catch (error) {
+    if (error instanceof EvaluationInputError) return evaluateUsage(error.message);
+    throw error;
+  }
+}
+
+async function evaluate(options: EvaluateCliOptions, command: Command): Promise<void> {
+  if (options.recorded) return evaluateRecorded(options, command.getOptionValueSource('title') === 'default' ? undefined : options.title);
+  const recordedOnly = (['store', 'outcomes'] as const).filter((key) => options[key] !== undefined);
+  if (recordedOnly.length > 0) return evaluateUsage(`${recordedOnly.map((key) => `--${key}`).join(', ')}: only with --recorded`);
+  const { cohort, model: models } = options;
+  if (cohort === undefined || models === undefined) return evaluateUsage('evaluate needs --cohort <dir> and --model <dir>, or --recorded with --outcomes <file.csv>');
   const config = configFrom(options.config);
   const { runEvaluate } = await import('./evaluation/evaluate-command.js');
   const report = await runEvaluate({
-    cohort: options.cohort,
-    models: options.model,
+    cohort,
+    models,
     trainCohort: options.trainCohort,
     json: options.json,
     markdown: options.markdown,
@@ -173,6 +225,78 @@ async function evaluate(options: EvaluateCliOptions): Promise<void> {
   for (const m of report.models) process.stdout.write(`${m.label}: Harrell's C ${m.harrellC.value.toFixed(3)}\n`);
   for (const c of report.checks) process.stdout.write(`${c.pass ? 'pass' : 'FAIL'} ${c.name}: ${c.rule} (${c.value.toFixed(3)} vs ${c.threshold.toFixed(3)})\n`);
   process.stdout.write(`report: ${options.markdown}, ${options.json}\n`);
+}
+
+interface ScoreCliOptions {
+  config?: string;
+  fhir: string;
+  state?: string;
+  concurrency: number;
+  pageSize: number;
+  writeBack?: boolean;
+  tokenEnv?: string;
+  limit?: number;
+  restart?: boolean;
+  json?: boolean;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+async function score(options: ScoreCliOptions): Promise<void> {
+  const config = configFrom(options.config);
+  const { runScore, ScoreCommandError } = await import('./assessment/score-command.js');
+  // The progress and the summary are the interface; the pipeline's log (stderr) keeps to warnings unless configured quieter.
+  const level = LOG_LEVELS.indexOf(config.log.level) < LOG_LEVELS.indexOf('warn') ? 'warn' : config.log.level;
+  const logger = createLogger(level, createLogDestination(2));
+  const stop = new AbortController();
+  let interruptedBy: NodeJS.Signals = 'SIGINT';
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stop.signal.aborted) process.exit(signal === 'SIGTERM' ? 143 : 130);
+    interruptedBy = signal;
+    process.stderr.write(`\nscore: stopping after the assessments in flight; the state is saved (${signal} again to quit at once)\n`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    process.exitCode = await runScore(
+      {
+        fhir: options.fhir,
+        ...(options.state !== undefined ? { state: options.state } : {}),
+        concurrency: options.concurrency,
+        pageSize: options.pageSize,
+        writeBack: options.writeBack ?? false,
+        ...(options.tokenEnv !== undefined ? { tokenEnv: options.tokenEnv } : {}),
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        restart: options.restart ?? false,
+        json: options.json ?? false,
+      },
+      {
+        config,
+        createPipeline: async () => (await import('./serve.js')).createPipeline(config, { logger }),
+        env: process.env,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        signal: stop.signal,
+        logger,
+        interruptedExitCode: () => (interruptedBy === 'SIGTERM' ? 143 : 130),
+      },
+    );
+  } catch (error) {
+    if (error instanceof ScoreCommandError) {
+      process.stderr.write(`score: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+    } else if (error instanceof ConfigError || (error instanceof Error && error.name === 'ModelCardError')) {
+      throw error; // exit 2 below
+    } else {
+      // The operator gets the message, not a stack trace.
+      process.stderr.write(`score: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -216,16 +340,36 @@ program
 
 program
   .command('evaluate')
-  .description("evaluate models on a cohort through the runtime, with the oracle and the study's Cox comparators; writes JSON and Markdown")
-  .requiredOption('--cohort <dir>', 'test cohort (synth format)')
-  .requiredOption('--model <dir>', 'model folder (repeatable; the first is the one the checks are about)', collect)
+  .description(
+    "evaluate models on a cohort through the runtime, with the oracle and the study's Cox comparators; or, with --recorded, the predictions the service recorded against later outcomes; writes JSON and Markdown",
+  )
+  .option('--cohort <dir>', 'test cohort (synth format)')
+  .option('--model <dir|id>', 'model folder (repeatable; the first is the one the checks are about); with --recorded, the model id of the recorded assessments (default: the only one in the store)', collect)
   .option('--train-cohort <dir>', 'cohort the Cox comparators are fitted on')
+  .option('--recorded', "evaluate recorded predictions (silent mode or live): each patient's first assessment in the store joined with --outcomes")
+  .option('--store <file>', 'with --recorded: the SQLite store to read (default: store.sqlitePath of the configuration)')
+  .option('--outcomes <file>', 'with --recorded: outcomes CSV with a header and the columns id, event (1 fracture / 0 none), date (YYYY-MM-DD of the fracture or last follow-up)')
   .option('--json <file>', 'report JSON', 'evaluation.json')
   .option('--markdown <file>', 'report Markdown', 'evaluation.md')
-  .option('--title <text>', 'report title', 'Evaluation')
+  .option('--title <text>', 'report title (with --recorded, default: Prospective evaluation of <model id>)', 'Evaluation')
   .option('--update-card', "write the figures into the first model's card (evaluation.heldOut)")
-  .option('-c, --config <file>', 'configuration JSON file (default: $CDS_CONFIG), for the model.* inference settings')
+  .option('-c, --config <file>', 'configuration JSON file (default: $CDS_CONFIG): the model.* inference settings, or with --recorded store.sqlitePath')
   .action(evaluate);
+
+program
+  .command('score')
+  .description("assess every patient with a lumbar radiograph on a FHIR server (paged, resumable, concurrency-limited): fills the store's cache for the next hook and, with --write-back, records RiskAssessments")
+  .requiredOption('--fhir <url>', 'FHIR server base URL (must be on fhir.servers in the configuration)')
+  .option('-c, --config <file>', 'configuration JSON file (default: $CDS_CONFIG)')
+  .option('--state <file>', 'state file for resuming (default: <store dir>/score-<hash of server>.json; holds patient ids)')
+  .option('--concurrency <n>', 'assessments in flight at most', positiveInteger, 2)
+  .option('--page-size <n>', 'ImagingStudy search page size (_count)', positiveInteger, 50)
+  .option('--write-back', 'create a RiskAssessment per assessed patient (conditional create: a rerun adds none)')
+  .option('--token-env <name>', 'environment variable holding a bearer token for the FHIR server')
+  .option('--limit <n>', 'score at most this many patients in this run (the next run goes on)', positiveInteger)
+  .option('--restart', 'start the walk over, whatever the state file holds')
+  .option('--json', 'print the summary as JSON')
+  .action(score);
 
 program
   .command('dev-fhir-server')

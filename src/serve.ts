@@ -1,6 +1,7 @@
 // The composition root: builds everything the service runs on once, from the configuration — models
 // and their inference pool, the decode pool, the DICOMweb clients, the radiograph source, the store,
-// the assessment pipeline, the services, the app — and closes them in the right order.
+// the assessment pipeline, the services, the app — and closes them in the right order. The pipeline
+// part (createPipeline) also serves batch scoring (`spine-cds score`), which has no HTTP app.
 import type { Logger } from 'pino';
 import { createServices } from '../cds-services/index.js';
 import { createApp, type CdsApp } from './app.js';
@@ -18,9 +19,8 @@ import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { createWorkerPool } from './workers/pool.js';
 
-export interface Serving {
-  app: CdsApp;
-  registry: ServiceRegistry;
+/** The assessment pipeline and what it owns. */
+export interface Pipeline {
   assessor: Assessor;
   store: Store;
   models: ModelRegistry;
@@ -30,6 +30,11 @@ export interface Serving {
    * the pools, then the store.
    */
   close(): Promise<void>;
+}
+
+export interface Serving extends Pipeline {
+  app: CdsApp;
+  registry: ServiceRegistry;
 }
 
 export interface ServingOptions {
@@ -55,7 +60,12 @@ function chooseModel(config: Config, models: ModelRegistry): string {
   );
 }
 
-export async function createServing(config: Config, options: ServingOptions): Promise<Serving> {
+/**
+ * The assessment pipeline without the HTTP app — models and their inference pool, the decode pool,
+ * DICOMweb, the radiograph source, the store, the radiograph cache and the assessor — for `serve`
+ * (through createServing) and batch scoring, which share its store so either warms the other's cache.
+ */
+export async function createPipeline(config: Config, options: ServingOptions): Promise<Pipeline> {
   const { logger } = options;
   const clock = options.clock ?? (() => new Date());
   // Every model card is checked (schema, rules, sha256, graph) before serving: a bad model stops start-up.
@@ -70,9 +80,17 @@ export async function createServing(config: Config, options: ServingOptions): Pr
     logger.info({ model: card.id, version: card.version, status: card.intendedUse.status }, `model loaded: ${card.intendedUse.statement}`);
   }
   const decodePool = createWorkerPool({ threads: config.workers.threads, maxQueue: config.workers.maxQueue });
+  let store: Store;
+  try {
+    store = new SqliteStore({ path: config.store.sqlitePath });
+  } catch (error) {
+    // Else the worker threads keep a CLI process alive after it has reported the error.
+    await runtime.close();
+    await Promise.all([inferencePool.close(), decodePool.close()]);
+    throw error;
+  }
   const dicomweb = new DicomwebClientFactory({ endpoints: config.imaging.dicomweb.endpoints, timeoutMs: config.imaging.dicomweb.timeoutMs, env: options.env ?? process.env });
   const source = new RadiographSource({ imaging: config.imaging, dicomweb, pool: decodePool, now: clock });
-  const store = new SqliteStore({ path: config.store.sqlitePath });
   const { cache } = config.assessment;
   const radiographs = new RadiographCache({ source, store, tensors: cache.tensors, choices: cache.assessments, failureMinutes: cache.imageFailureMinutes, clock, logger });
   const assessor = new PipelineAssessor({
@@ -86,12 +104,8 @@ export async function createServing(config: Config, options: ServingOptions): Pr
     clock,
     logger,
   });
-  const registry = new ServiceRegistry(createServices({ assessor, config }));
-  const app = createApp(config, { registry, store, logger, clock, models: models.models });
   let closing: Promise<void> | undefined;
   return {
-    app,
-    registry,
     assessor,
     store,
     models,
@@ -103,4 +117,14 @@ export async function createServing(config: Config, options: ServingOptions): Pr
         store.close();
       })()),
   };
+}
+
+export async function createServing(config: Config, options: ServingOptions): Promise<Serving> {
+  const { logger } = options;
+  const clock = options.clock ?? (() => new Date());
+  const pipeline = await createPipeline(config, options);
+  const { assessor, store, models } = pipeline;
+  const registry = new ServiceRegistry(createServices({ assessor, config }));
+  const app = createApp(config, { registry, store, logger, clock, models: models.models });
+  return { app, registry, assessor, store, models, close: () => pipeline.close() };
 }

@@ -4,6 +4,7 @@
 import type { AssessOutcome } from '../../src/assessment/assessment.js';
 import { withinDeadline, type Assessor, type DeadlineOutcome } from '../../src/assessment/assessor.js';
 import type { HandlerContext } from '../../src/cds/service.js';
+import { normalizeBaseUrl } from '../../src/fhir/client.js';
 import { RECORD_KEYS, RECORD_QUERIES, type RecordKey } from '../../src/fhir/record-queries.js';
 import type { RiskFactors } from '../../src/model/risk-factors.js';
 
@@ -44,7 +45,8 @@ function assess(context: HandlerContext, assessor: Assessor, overrides: Partial<
   const { request, logger } = context;
   const work = assessor.assess({
     patientId: request.context.patientId,
-    fhirServer: request.fhirServer ?? null,
+    // Normalised, so that `…/R4` and `…/R4/` (and batch scoring) share one cache key.
+    fhirServer: request.fhirServer === undefined ? null : (normalizeBaseUrl(request.fhirServer) ?? request.fhirServer),
     prefetch: context.prefetch,
     fhir: context.fhir,
     fetchKeys: context.pendingPrefetch.filter(isRecordKey),

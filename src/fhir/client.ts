@@ -29,6 +29,31 @@ export interface FhirClient {
   get(relativeUrl: string, options?: FhirRequestOptions): Promise<FhirResource>;
 }
 
+/** One page of a search, for walks that page at their own pace (batch scoring). */
+export interface SearchPage {
+  bundle: Bundle;
+  /** The page's `next` link made relative to the server's base (checked to stay on the server), or null on the last page. */
+  next: string | null;
+}
+
+export interface CreateOptions extends FhirRequestOptions {
+  /** Conditional create: a search (`identifier=<system>|<value>`) that finds an existing copy, in which case nothing is created. */
+  ifNoneExist?: string;
+}
+
+export interface CreateResult {
+  /** False when a conditional create found the resource already there (the server answered 200, not 201). */
+  created: boolean;
+}
+
+/** A client that also pages searches one at a time and creates resources (batch scoring's write-back). */
+export interface FhirRestClient extends FhirClient {
+  /** GET one searchset page at a relative URL (a query, or a `next` from an earlier page); no further pages are followed. */
+  searchPage(relativeUrl: string, options?: FhirRequestOptions): Promise<SearchPage>;
+  /** POST the resource to its type's endpoint; with `ifNoneExist`, a conditional create. */
+  create(resource: FhirResource, options?: CreateOptions): Promise<CreateResult>;
+}
+
 export interface FhirClientFactoryOptions {
   servers: readonly FhirServerEntry[];
   timeoutMs: number;
@@ -61,7 +86,7 @@ export class FhirClientFactory {
   }
 
   /** A client for an allow-listed server; throws FhirRequestError('not-allowed') otherwise, before any I/O. */
-  forServer(fhirServer: string, accessToken?: string): FhirClient {
+  forServer(fhirServer: string, accessToken?: string): FhirRestClient {
     const baseUrl = normalizeBaseUrl(fhirServer);
     if (baseUrl === undefined || !this.allowed.has(baseUrl)) {
       throw new FhirRequestError('not-allowed', 'FHIR server is not on the allow-list');
@@ -74,7 +99,7 @@ interface ResponseError {
   response?: { status?: number };
 }
 
-class AllowListedClient implements FhirClient {
+class AllowListedClient implements FhirRestClient {
   private readonly client: Client;
 
   constructor(
@@ -86,12 +111,48 @@ class AllowListedClient implements FhirClient {
   }
 
   async get(relativeUrl: string, options: FhirRequestOptions = {}): Promise<FhirResource> {
-    if (/^[a-z][a-z0-9+.-]*:/i.test(relativeUrl) || relativeUrl.startsWith('//')) {
-      throw new FhirRequestError('not-allowed', 'only URLs relative to the FHIR server are fetched');
-    }
+    assertRelative(relativeUrl);
     const first = await this.fetch(relativeUrl, options.signal);
     if (first.resourceType !== 'Bundle' || first.type !== 'searchset') return first;
     return this.completePages(first, options.signal);
+  }
+
+  async searchPage(relativeUrl: string, options: FhirRequestOptions = {}): Promise<SearchPage> {
+    assertRelative(relativeUrl);
+    // A relative URL can still climb out of the base path (`../`): resolve it and check.
+    if (!this.isOnServer(new URL(relativeUrl, `${this.baseUrl}/`).href)) {
+      throw new FhirRequestError('not-allowed', 'only URLs relative to the FHIR server are fetched');
+    }
+    const bundle = await this.fetch(relativeUrl, options.signal);
+    if (bundle.resourceType !== 'Bundle' || bundle.type !== 'searchset') throw new FhirRequestError('invalid-response', 'search answer is not a searchset Bundle');
+    const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+    return { bundle, next: next ? this.relativeToBase(next) : null };
+  }
+
+  async create(resource: FhirResource, options: CreateOptions = {}): Promise<CreateResult> {
+    if (!/^[A-Z][A-Za-z]+$/.test(resource.resourceType)) throw new TypeError('resource.resourceType is not a FHIR resource type');
+    const headers: Record<string, string> = { 'content-type': 'application/fhir+json', prefer: 'return=minimal', ...(options.ifNoneExist ? { 'if-none-exist': options.ifNoneExist } : {}) };
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    let result: Awaited<ReturnType<Client['request']>>;
+    try {
+      result = await this.client.request(resource.resourceType, {
+        method: 'POST',
+        body: resource,
+        options: { headers, signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout },
+      });
+    } catch (error) {
+      throw classify(error);
+    }
+    const status = Client.httpFor(result).response?.status;
+    return { created: status === 201 };
+  }
+
+  /** A `next` link as a URL relative to the base; refuses links to any other server. */
+  private relativeToBase(url: string): string {
+    if (!this.isOnServer(url)) throw new FhirRequestError('invalid-response', 'next link points outside the FHIR server');
+    const parsed = new URL(url);
+    const basePath = new URL(this.baseUrl).pathname.replace(/\/+$/, '');
+    return `${parsed.pathname.slice(basePath.length).replace(/^\/+/, '')}${parsed.search}`;
   }
 
   /** Appends the entries of `next` pages, up to maxPages in all, refusing links to any other server. */
@@ -134,6 +195,12 @@ class AllowListedClient implements FhirClient {
       throw new FhirRequestError('invalid-response', 'FHIR server answered with something that is not a resource');
     }
     return result as FhirResource;
+  }
+}
+
+function assertRelative(url: string): void {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith('//')) {
+    throw new FhirRequestError('not-allowed', 'only URLs relative to the FHIR server are fetched');
   }
 }
 
