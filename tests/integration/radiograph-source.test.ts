@@ -525,8 +525,8 @@ describe('RadiographSource failures', () => {
     await failure(source.prepare({ ...lateralRequest, patientId: 'p-nothing', fhir: fhirClient }), 'no-eligible-study');
   });
 
-  it('a study older than lookbackDays → no-eligible-study; a longer look-back takes it', async () => {
-    const error = await failure(source.prepare({ ...lateralRequest, patientId: 'p-old', fhir: fhirClient }), 'no-eligible-study');
+  it('a study older than lookbackDays → study-too-old; a longer look-back takes it', async () => {
+    const error = await failure(source.prepare({ ...lateralRequest, patientId: 'p-old', fhir: fhirClient }), 'study-too-old');
     assert.match(error.message, /look-back/);
     const longer = await makeSource({ lookbackDays: 10 * 365 }).prepare({ ...lateralRequest, patientId: 'p-old', fhir: fhirClient });
     assert.equal(longer.source.imagingStudyReference, 'ImagingStudy/xr-old');
