@@ -2,6 +2,7 @@
 // recommendation (reference/science.md). Plain functions of an Assessment; no I/O.
 import type { Assessment, RiskFactorEntry } from '../../src/assessment/assessment.js';
 import type { FraxResult } from '../../src/fhir/patient-record.js';
+import { isYesNoFactor } from '../../src/model/risk-factors.js';
 
 /**
  * 0.004 → "0.4%", 0.032 → "3.2%", 0.141 → "14%". Rounded down, so a shown figure never crosses a band
@@ -51,6 +52,7 @@ export function disclaimer(assessment: Pick<Assessment, 'model'>): string {
 function factorValue(entry: RiskFactorEntry): string {
   const { name, value } = entry;
   if (value === null) return 'not recorded';
+  if (isYesNoFactor(name)) return value === true ? 'yes' : 'no';
   switch (name) {
     case 'age':
       return `${Math.floor(value as number)} years`;
@@ -64,14 +66,6 @@ function factorValue(entry: RiskFactorEntry): string {
       return `${(value as number).toFixed(1)} kg/m²`;
     case 'femoralNeckTScore':
       return (value as number).toFixed(1);
-    case 'priorFragilityFracture':
-    case 'parentHipFracture':
-    case 'currentSmoking':
-    case 'glucocorticoids':
-    case 'rheumatoidArthritis':
-    case 'secondaryOsteoporosis':
-    case 'alcohol':
-      return value === true ? 'yes' : 'no';
   }
 }
 
@@ -83,16 +77,6 @@ function provenance(entry: RiskFactorEntry): string {
   return parts.join('; ');
 }
 
-const YES_NO_FACTORS: ReadonlySet<RiskFactorEntry['name']> = new Set([
-  'priorFragilityFracture',
-  'parentHipFracture',
-  'currentSmoking',
-  'glucocorticoids',
-  'rheumatoidArthritis',
-  'secondaryOsteoporosis',
-  'alcohol',
-]);
-
 /** The factors the model read, as a table, then the ones missing from the chart, each group on a line. */
 export function factorsMarkdown(assessment: Assessment): string {
   const present = assessment.riskFactors.filter((f) => f.value !== null);
@@ -100,8 +84,8 @@ export function factorsMarkdown(assessment: Assessment): string {
   const rows = present.map((f) => `| ${cell(f.label)} | ${cell(factorValue(f))} | ${cell(provenance(f))} |`);
   const lines = ['| Risk factor | Value | From |', '|---|---|---|', ...rows];
   // FRAX counts a yes/no factor left blank as "no"; a missing measurement gets the model card's default.
-  const absent = missing.filter((f) => YES_NO_FACTORS.has(f.name));
-  const defaulted = missing.filter((f) => !YES_NO_FACTORS.has(f.name));
+  const absent = missing.filter((f) => isYesNoFactor(f.name));
+  const defaulted = missing.filter((f) => !isYesNoFactor(f.name));
   if (absent.length > 0) lines.push('', `**Not on the chart (counted as no):** ${absent.map((f) => f.label).join(', ')}.`);
   if (defaulted.length > 0) lines.push('', `**Not on the chart (the model used its default):** ${defaulted.map((f) => f.label).join(', ')}.`);
   return lines.join('\n');

@@ -39,6 +39,23 @@ export const FACTOR_NAMES = [
 
 export type FactorName = (typeof FACTOR_NAMES)[number];
 
+/** The yes/no factors: FRAX counts one left blank as "no". */
+export const YES_NO_FACTORS = [
+  'priorFragilityFracture',
+  'parentHipFracture',
+  'currentSmoking',
+  'glucocorticoids',
+  'rheumatoidArthritis',
+  'secondaryOsteoporosis',
+  'alcohol',
+] as const satisfies readonly FactorName[];
+
+export type YesNoFactor = (typeof YES_NO_FACTORS)[number];
+
+export function isYesNoFactor(name: string): name is YesNoFactor {
+  return (YES_NO_FACTORS as readonly string[]).includes(name);
+}
+
 export function isFactorName(name: string): name is FactorName {
   return (FACTOR_NAMES as readonly string[]).includes(name);
 }
@@ -50,6 +67,7 @@ const bool = (value: boolean | null): number | null => (value === null ? null : 
  * kg/m² from weight and height. Null when not recorded (or, for BMI, when either part is missing).
  */
 export function factorValue(factors: RiskFactors, name: FactorName): number | null {
+  if (isYesNoFactor(name)) return bool(factors[name]);
   switch (name) {
     case 'female':
       return factors.sex === null ? null : factors.sex === 'female' ? 1 : 0;
@@ -62,13 +80,5 @@ export function factorValue(factors: RiskFactors, name: FactorName): number | nu
     case 'heightCm':
     case 'femoralNeckTScore':
       return factors[name];
-    case 'priorFragilityFracture':
-    case 'parentHipFracture':
-    case 'currentSmoking':
-    case 'glucocorticoids':
-    case 'rheumatoidArthritis':
-    case 'secondaryOsteoporosis':
-    case 'alcohol':
-      return bool(factors[name]);
   }
 }

@@ -284,3 +284,16 @@ export async function compressPart10(part10: Uint8Array, syntax: CompressedSynta
     await rm(directory, { recursive: true, force: true });
   }
 }
+
+/** Runs DCMTK's dcmodify on a copy of the file (header edits only; the pixel data and transfer syntax stay). */
+export async function dcmodify(part10: Uint8Array, args: readonly string[]): Promise<Uint8Array> {
+  const directory = await mkdtemp(join(tmpdir(), 'spine-cds-dcmodify-'));
+  try {
+    const file = join(directory, 'file.dcm');
+    await writeFile(file, part10);
+    await run('dcmodify', ['-nb', '-q', ...args, file]);
+    return new Uint8Array(await readFile(file));
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}

@@ -47,7 +47,18 @@ async function backgroundDone(hookInstance: unknown): Promise<Record<string, unk
   }
 }
 
-const outcomeOf = (hookInstance: unknown): unknown => stack.logLines().find((l) => l.reqId === hookInstance && l.msg === 'assessment')?.outcome;
+const logOf = (hookInstance: unknown): Record<string, unknown> | undefined => stack.logLines().find((l) => l.reqId === hookInstance && l.msg === 'assessment');
+
+/** The first call: on time, no card, `pending`; then the work ends in the background. Returns its late outcome. */
+async function pendingThenAssessed(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { response, ms } = await timedHook(body);
+  assert.deepEqual(response.cards, []);
+  assert.equal(logOf(body.hookInstance)?.outcome, 'pending');
+  assert.ok(ms < ON_TIME_MS, `answered in ${ms.toFixed(0)} ms`);
+  const finished = await backgroundDone(body.hookInstance);
+  assert.equal(finished.outcome, 'assessed');
+  return finished;
+}
 
 before(async () => {
   [slowPacs, slowFhir] = await Promise.all([startDelayProxy(SLOW_MS), startDelayProxy(SLOW_MS)]);
@@ -69,19 +80,13 @@ describe('patient-view within its deadline', () => {
   it('a slow PACS: no card on time, the work finishes in the background, the next call shows the card from the cache', async () => {
     const patient = nextPatient();
     await stack.load(patient, { edit: (resources) => resources.map((r): FhirResource => (r.resourceType === 'Endpoint' ? { ...r, address: `${slowPacs.origin}/dicom-web` } : r)) });
-    const first = await stack.patientView(patient.id);
-    const { response, ms } = await timedHook(first);
-    assert.deepEqual(response.cards, []);
-    assert.equal(outcomeOf(first.hookInstance), 'pending');
-    assert.ok(ms < ON_TIME_MS, `answered in ${ms.toFixed(0)} ms`);
-    const finished = await backgroundDone(first.hookInstance);
-    assert.equal(finished.outcome, 'assessed');
+    const finished = await pendingThenAssessed(await stack.patientView(patient.id));
 
     const asked = slowPacs.count;
     const second = await stack.patientView(patient.id);
     const again = await timedHook(second);
     assert.equal(again.response.cards.length === 1 || finished.band === 'low', true);
-    assert.equal(stack.logLines().find((l) => l.reqId === second.hookInstance && l.msg === 'assessment')?.cached, true);
+    assert.equal(logOf(second.hookInstance)?.cached, true);
     assert.equal(slowPacs.count, asked, 'the cached answer asked nothing of the PACS');
     assert.ok(again.ms < ON_TIME_MS);
   });
@@ -90,18 +95,12 @@ describe('patient-view within its deadline', () => {
     const patient = nextPatient();
     await stack.load(patient);
     const fhirServer = `${slowFhir.origin}/fhir/R4`;
-    const first = await stack.patientView(patient.id, { prefetch: 'none', fhirServer });
-    const { response, ms } = await timedHook(first);
-    assert.deepEqual(response.cards, []);
-    assert.equal(outcomeOf(first.hookInstance), 'pending');
-    assert.ok(ms < ON_TIME_MS, `answered in ${ms.toFixed(0)} ms`);
-    const finished = await backgroundDone(first.hookInstance);
-    assert.equal(finished.outcome, 'assessed');
+    await pendingThenAssessed(await stack.patientView(patient.id, { prefetch: 'none', fhirServer }));
 
     const asked = slowFhir.count;
     const second = await stack.patientView(patient.id, { prefetch: 'all', fhirServer });
     const again = await timedHook(second);
-    assert.equal(stack.logLines().find((l) => l.reqId === second.hookInstance && l.msg === 'assessment')?.cached, true);
+    assert.equal(logOf(second.hookInstance)?.cached, true);
     assert.equal(slowFhir.count, asked, 'everything came with the prefetch');
     assert.ok(again.ms < ON_TIME_MS);
   });

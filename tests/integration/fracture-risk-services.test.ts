@@ -5,12 +5,8 @@
 // the risk a card shows equals the test's own prediction for that patient's image and factors
 // (synth's tensor through a runtime of the test's own — never a number copied from the service).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { Condition, FhirResource, MedicationRequest, Observation, RiskAssessment, ServiceRequest } from 'fhir/r4.js';
 import supertest from 'supertest';
 import { createServices } from '../../cds-services/index.js';
@@ -27,10 +23,10 @@ import type { RiskFactors } from '../../src/model/risk-factors.js';
 import type { SyntheticPatient } from '../../src/synthetic/cohort.js';
 import { horizonRisks, riskBand } from '../../src/model/survival.js';
 import { patientResources, type SyntheticFhirRecord } from '../../src/synthetic/fhir-resources.js';
+import { dcmodify } from '../helpers/dicom-fixtures.js';
 import { fhirProblems } from '../helpers/fhir-validation.js';
 import { ageAt, chartFactors, DEAD_PACS, NOW, patientAt, startExpectation, startStack, type Expectation, type LoadedPatient, type LoadOptions, type Stack } from '../helpers/fracture-risk-stack.js';
 
-const run = promisify(execFile);
 const SMART_LAUNCH = 'https://app.test/smart/launch.html';
 const PATIENT_VIEW = '/cds-services/spine-fracture-risk';
 const ORDER_SELECT = '/cds-services/spine-fracture-risk-orders';
@@ -550,19 +546,6 @@ function prednisone(patientId: string, days: number, repeats: number): Medicatio
     dosageInstruction: [{ timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: 7.5, unit: 'mg' } }] }],
     dispenseRequest: { numberOfRepeatsAllowed: repeats, expectedSupplyDuration: { value: days, unit: 'days', system: 'http://unitsofmeasure.org', code: 'd' } },
   };
-}
-
-/** DCMTK's dcmodify on a copy (header edits only). */
-async function dcmodify(part10: Uint8Array, args: readonly string[]): Promise<Uint8Array> {
-  const directory = await mkdtemp(join(tmpdir(), 'fracture-dcmodify-'));
-  try {
-    const file = join(directory, 'file.dcm');
-    await writeFile(file, part10);
-    await run('dcmodify', ['-nb', '-q', ...args, file]);
-    return new Uint8Array(await readFile(file));
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
 }
 
 /** Study and series UIDs of an instance, as Orthanc read them. */

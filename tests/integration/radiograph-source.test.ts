@@ -5,13 +5,9 @@
 // on what came back from the PACS. FAULT INJECTOR servers stand in only for PACS misbehaviour that
 // Orthanc cannot be made to produce (hanging, truncated or non-DICOM bodies, an outsider endpoint).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import dcmjs from 'dcmjs';
 import type { Bundle, Endpoint, ImagingStudy } from 'fhir/r4.js';
 import type { Config, DicomwebEndpointEntry, ImagingLimits } from '../../src/config.js';
@@ -31,6 +27,7 @@ import {
   COMPRESSED_SYNTAXES,
   COMPRESSION,
   compressPart10,
+  dcmodify,
   lumbarFixtures,
   readTransferSyntax,
   type CompressedSyntax,
@@ -38,8 +35,6 @@ import {
 } from '../helpers/dicom-fixtures.js';
 import { startFaultServer, type FaultServer } from '../helpers/fault-server.js';
 import { dicomWebEndpoint, lumbarImagingStudy, lumbarSeries } from '../helpers/imaging-resources.js';
-
-const run = promisify(execFile);
 
 const NOW = new Date('2025-01-15T09:00:00Z');
 const LOOKBACK_DAYS = 3 * 365;
@@ -104,19 +99,6 @@ function uidsOf(part10: Uint8Array): Uids {
 }
 
 const sample = async (name: string): Promise<Uint8Array> => new Uint8Array(await readFile(new URL(`../fixtures/dicom/${name}`, import.meta.url)));
-
-/** Runs DCMTK's dcmodify on a copy of the file (header edits only; the pixel data and transfer syntax stay). */
-async function dcmodify(part10: Uint8Array, args: readonly string[]): Promise<Uint8Array> {
-  const directory = await mkdtemp(join(tmpdir(), 'spine-cds-dcmodify-'));
-  try {
-    const file = join(directory, 'file.dcm');
-    await writeFile(file, part10);
-    await run('dcmodify', ['-nb', '-q', ...args, file]);
-    return new Uint8Array(await readFile(file));
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
-}
 
 /** The independent expectation: decode and preprocess in this thread, from the file as written. */
 async function inThread(part10: Uint8Array, spec: PreprocessingSpec = SPEC): Promise<PreprocessedImage> {
