@@ -276,7 +276,13 @@ describe('patient-view: no card, and why', () => {
     const loaded = await loadVariant((resources) =>
       resources.map((r) =>
         r.resourceType === 'ImagingStudy'
-          ? { ...r, series: r.series?.map((s) => ({ ...s, bodySite: { system: 'http://snomed.info/sct', code: '344001', display: 'Ankle' } })) }
+          ? {
+              ...r,
+              series: r.series?.flatMap((s) => [
+                { ...s, bodySite: { system: 'http://snomed.info/sct', code: '344001', display: 'Ankle' } },
+                { ...s, uid: `${s.uid}.2`, number: 2, bodySite: { system: 'http://snomed.info/sct', code: '8205005', display: 'Wrist' } },
+              ]),
+            }
           : r,
       ),
     );
