@@ -20,11 +20,14 @@ export function years(horizon: number): string {
   return `${horizon}-year`;
 }
 
+// Made once: toLocaleDateString builds a formatter per call (~235 µs), a quarter of a warm hook's CPU.
+const DAY_FORMAT = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+
 /** `2026-03-02T00:00:00.000Z` or `2026-03-02` → `2 Mar 2026`. */
 export function day(iso: string): string {
   const date = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  return DAY_FORMAT.format(date);
 }
 
 /** Markdown table cells must not break the table. */
