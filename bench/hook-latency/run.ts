@@ -22,8 +22,8 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { makeKey, signTokens, TokenSupply, type Key } from '../shared/tokens.js';
 import { BARE_PATH, CLIENT_ISS, HOOK_PATH, type MemoryReport, type MemoryRequest } from './common.js';
 import { choosePatients, hookBody, IMAGE, loadPatient, startBenchStack, type BenchPatient, type BenchStack } from './patients.js';
 
@@ -56,46 +56,6 @@ const TARGET = { coldP50Ms: 250, warmP50Ms: 10, rps: 1000 };
 // ---------------------------------------------------------------------------------------------
 // Keys and tokens (RS384, as the target names)
 
-interface Key {
-  kid: string;
-  privateKey: CryptoKey;
-  publicJwk: JWK;
-}
-
-async function makeKey(): Promise<Key> {
-  const { privateKey, publicKey } = await generateKeyPair('RS384');
-  const kid = 'bench-rs384';
-  return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS384', use: 'sig' } };
-}
-
-/** Signs `count` tokens, each with its own jti. WebCrypto signs on libuv's thread pool, so batches use every core. */
-async function signTokens(key: Key, audience: string, count: number): Promise<string[]> {
-  const iat = Math.floor(Date.now() / 1000);
-  const sign = (): Promise<string> =>
-    new SignJWT({ jti: randomUUID() })
-      .setProtectedHeader({ alg: 'RS384', typ: 'JWT', kid: key.kid })
-      .setIssuer(CLIENT_ISS)
-      .setAudience(audience)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + 600)
-      .sign(key.privateKey);
-  const tokens: string[] = [];
-  while (tokens.length < count) tokens.push(...(await Promise.all(Array.from({ length: Math.min(256, count - tokens.length) }, sign))));
-  return tokens;
-}
-
-/** Hands out each token once. Running dry is a bench bug: the run is then reported invalid, never padded with reuse. */
-class TokenSupply {
-  private next = 0;
-  exhausted = false;
-  constructor(private readonly tokens: string[]) {}
-  take = (): string => {
-    const token = this.tokens[this.next++];
-    if (token !== undefined) return token;
-    this.exhausted = true;
-    return 'exhausted';
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Server child process
@@ -196,7 +156,7 @@ function post(agent: Agent, baseUrl: string, path: string, payload: string, toke
 /** Each patient once, in order, one call at a time, each with its own token and hookInstance. */
 async function sequential(server: Server, key: Key, patients: readonly BenchPatient[]): Promise<Call[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const tokens = new TokenSupply(await signTokens(key, server.baseUrl + HOOK_PATH, patients.length));
+  const tokens = new TokenSupply(await signTokens(key, CLIENT_ISS, server.baseUrl + HOOK_PATH, patients.length));
   const calls: Call[] = [];
   try {
     for (const patient of patients) {
@@ -550,16 +510,16 @@ async function runService(stack: BenchStack, key: Key, all: { warmup: BenchPatie
 
     console.log(`running: throughput (load average ${loadAverage()}; speed check ${fixed(speedCheck(), 0)} ms)`);
     const audience = server.baseUrl + HOOK_PATH;
-    const warmupTokens = new TokenSupply(await signTokens(key, audience, WARMUP + CONNECTIONS));
+    const warmupTokens = new TokenSupply(await signTokens(key, CLIENT_ISS, audience, WARMUP + CONNECTIONS));
     const warmed = await load(server.baseUrl, HOOK_PATH, patients, warmupTokens.take, { amount: WARMUP });
     if (failures(warmed).length > 0) problems.push(`throughput warm-up: ${failures(warmed).join(', ')}`);
     // The hook path cannot beat the bare route with the same bodies: 10 % margin on that ceiling.
-    const tokens = new TokenSupply(await signTokens(key, audience, Math.ceil(1.1 * bareRps * DURATION) + CONNECTIONS));
+    const tokens = new TokenSupply(await signTokens(key, CLIENT_ISS, audience, Math.ceil(1.1 * bareRps * DURATION) + CONNECTIONS));
     const throughput = await measure('hook (warm)', server, HOOK_PATH, patients, tokens.take, { duration: DURATION });
     if (tokens.exhausted) throughput.problems.push('pre-signed tokens ran out (bench bug: raise the margin)');
 
     console.log(`running: soak (${SOAK} warm hooks)`);
-    const soakTokens = new TokenSupply(await signTokens(key, audience, SOAK + CONNECTIONS));
+    const soakTokens = new TokenSupply(await signTokens(key, CLIENT_ISS, audience, SOAK + CONNECTIONS));
     await snapshot('before soak', true);
     const soak = await measure('soak (warm)', server, HOOK_PATH, patients, soakTokens.take, { amount: SOAK });
     await snapshot('after soak', true);
@@ -675,8 +635,8 @@ async function main(): Promise<void> {
   const stack = await startBenchStack();
   try {
     const patients = await loadAll(stack);
-    const key = await makeKey();
-    const [anyToken] = await signTokens(key, 'http://127.0.0.1/unused', 1);
+    const key = await makeKey('RS384');
+    const [anyToken] = await signTokens(key, CLIENT_ISS, 'http://127.0.0.1/unused', 1);
 
     console.log('running: bare express (before)');
     const bareBefore = await runBare('bare before', patients.measured, anyToken!);

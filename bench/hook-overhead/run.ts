@@ -18,8 +18,9 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { jwtVerify } from 'jose';
 import { issuedCardsPath } from '../../src/store/sqlite-store.js';
+import { makeKey, signTokens, TokenSupply, type Key } from '../shared/tokens.js';
 import { BARE_PATH, CLIENT_ISS, HOOK_PATH } from './common.js';
 
 const { values: args } = parseArgs({
@@ -64,54 +65,11 @@ const body = (): string => `${BODY_HEAD}"${randomUUID()}"${BODY_TAIL}`;
 // ---------------------------------------------------------------------------------------------
 // Keys and tokens
 
-type Alg = 'RS384' | 'ES384';
-interface Key {
-  alg: Alg;
-  kid: string;
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
-  publicJwk: JWK;
-}
-
-async function makeKey(alg: Alg): Promise<Key> {
-  const { privateKey, publicKey } = await generateKeyPair(alg);
-  const kid = `bench-${alg.toLowerCase()}`;
-  return { alg, kid, privateKey, publicKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
-}
-
-/** Signs `count` tokens, each with its own jti. WebCrypto signs on libuv's thread pool, so batches use every core. */
-async function signTokens(key: Key, audience: string, count: number): Promise<string[]> {
-  const iat = Math.floor(Date.now() / 1000);
-  const sign = (): Promise<string> =>
-    new SignJWT({ jti: randomUUID() })
-      .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid })
-      .setIssuer(CLIENT_ISS)
-      .setAudience(audience)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + 600)
-      .sign(key.privateKey);
-  const tokens: string[] = [];
-  while (tokens.length < count) tokens.push(...(await Promise.all(Array.from({ length: Math.min(256, count - tokens.length) }, sign))));
-  return tokens;
-}
-
-/** Hands out each token once. Running dry is a bench bug: the run is then reported invalid, never padded with reuse. */
-class TokenSupply {
-  private next = 0;
-  exhausted = false;
-  constructor(private readonly tokens: string[]) {}
-  take = (): string => {
-    const token = this.tokens[this.next++];
-    if (token !== undefined) return token;
-    this.exhausted = true;
-    return 'exhausted';
-  };
-}
 
 /** CPU time (all threads of this process) of one jose jwtVerify, measured before any load. */
 async function verifyCpuMs(key: Key): Promise<number> {
   const audience = 'http://127.0.0.1/cds-services/x';
-  const tokens = await signTokens(key, audience, 500);
+  const tokens = await signTokens(key, CLIENT_ISS, audience, 500);
   const verifyAll = (list: string[]) => Promise.all(list.map((t) => jwtVerify(t, key.publicKey, { audience, issuer: CLIENT_ISS })));
   await verifyAll(tokens.slice(0, 100)); // warm up
   const before = process.cpuUsage();
@@ -337,11 +295,11 @@ async function runHook(key: Key, keys: Key[], verifyMs: number, dir: string, bar
   let pacedRun: Paced;
   try {
     const audience = server.baseUrl + HOOK_PATH;
-    const [first] = await signTokens(key, audience, 1);
+    const [first] = await signTokens(key, CLIENT_ISS, audience, 1);
     await preflight(audience, `Bearer ${first!}`, (json) => (json as { cards?: unknown[] }).cards?.length === 1);
 
     // Warm-up with a fixed request count, so it needs a known number of tokens.
-    const warm = await load(server.baseUrl, HOOK_PATH, new TokenSupply(await signTokens(key, audience, WARMUP + CONNECTIONS)).take, {
+    const warm = await load(server.baseUrl, HOOK_PATH, new TokenSupply(await signTokens(key, CLIENT_ISS, audience, WARMUP + CONNECTIONS)).take, {
       amount: WARMUP,
     });
     if (failures(warm).length > 0) throw new Error(`${key.alg} warm-up failed: ${failures(warm).join(', ')}`);
@@ -351,13 +309,13 @@ async function runHook(key: Key, keys: Key[], verifyMs: number, dir: string, bar
     const ceiling = Math.min(bareRps, (os.cpus().length * 1000) / verifyMs);
     const needed = Math.ceil(1.1 * ceiling * DURATION) + CONNECTIONS;
     const started = performance.now();
-    const tokens = new TokenSupply(await signTokens(key, audience, needed));
+    const tokens = new TokenSupply(await signTokens(key, CLIENT_ISS, audience, needed));
     console.log(`  pre-signed ${needed} ${key.alg} tokens in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
     measured = await measure(`hook ${key.alg}`, server, HOOK_PATH, tokens.take);
     if (tokens.exhausted) measured.problems.push('pre-signed tokens ran out (bench bug: raise the margin)');
 
-    const pacedTokens = new TokenSupply(await signTokens(key, audience, TARGET.rps * DURATION));
+    const pacedTokens = new TokenSupply(await signTokens(key, CLIENT_ISS, audience, TARGET.rps * DURATION));
     pacedRun = await paced(server.baseUrl, HOOK_PATH, pacedTokens.take, TARGET.rps, DURATION);
     if (pacedTokens.exhausted) measured.problems.push('paced run: pre-signed tokens ran out');
     if (pacedRun.failed > 0) measured.problems.push(`paced run: ${pacedRun.failed} failed requests ${JSON.stringify(pacedRun.failures)}`);
@@ -407,7 +365,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'hook-overhead-'));
   if (args.profile) mkdirSync(args.profile, { recursive: true });
   try {
-    const [anyToken] = await signTokens(keys[0]!, 'http://127.0.0.1/unused', 1);
+    const [anyToken] = await signTokens(keys[0]!, CLIENT_ISS, 'http://127.0.0.1/unused', 1);
     // The bare route runs before and after the hooks; the ratio uses their mean, so a machine whose
     // speed drifts during the run (shared, noisy hosts) does not bias it either way.
     console.log('running: bare express');
