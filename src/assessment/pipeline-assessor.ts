@@ -6,12 +6,14 @@
 // the patient's candidate series (memory, then the store) and its tensor (memory); only then the
 // PACS. The key is computed from the chart as read now, so nothing stale is served, and the same
 // work is never in flight twice (one flight per candidate set for the image, per key for inference).
+import type { Bundle } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import { LRUCache } from 'lru-cache';
 import type { AssessmentConfig } from '../config.js';
 import { FhirRequestError } from '../fhir/client.js';
 import { readPatientRecord, type PatientRecord } from '../fhir/patient-record.js';
 import { gatherChart } from '../fhir/record-queries.js';
+import { referencedId } from '../fhir/untrusted-json.js';
 import { ImagingError } from '../imaging/errors.js';
 import { loadImagingResources, noCandidateCode, selectCandidateSeries, type CandidateSeries } from '../imaging/study-selection.js';
 import { ModelInputError, ModelRunError } from '../model/errors.js';
@@ -135,7 +137,7 @@ export class PipelineAssessor implements Assessor {
   }
 
   /** The patient's lumbar radiograph series in the look-back window, most recent first, or why there are none. */
-  private async candidates(request: AssessRequest, imaging: PatientRecordImaging, now: Date, signal: AbortSignal): Promise<Step<CandidateSeries[]>> {
+  private async candidates(request: AssessRequest, imaging: readonly Bundle[], now: Date, signal: AbortSignal): Promise<Step<CandidateSeries[]>> {
     let resources;
     try {
       resources = await loadImagingResources({ patientId: request.patientId, prefetch: imaging, client: request.fhir ?? undefined, signal });
@@ -143,7 +145,7 @@ export class PipelineAssessor implements Assessor {
       if (error instanceof FhirRequestError) return { ok: false, reasons: [imagingReason('fhir-error', `Endpoint read failed (${error.kind})`)] };
       throw error;
     }
-    const studies = resources.studies.filter((study) => refersTo(study.subject?.reference, request.patientId));
+    const studies = resources.studies.filter((study) => referencedId(study.subject, 'Patient') === request.patientId);
     const selection = selectCandidateSeries({ studies, endpoints: resources.endpoints, now, lookbackDays: this.deps.lookbackDays, allowsEndpoint: this.deps.allowsEndpoint });
     if (selection.candidates.length > 0) return { ok: true, value: selection.candidates };
     const code = noCandidateCode(selection);
@@ -160,13 +162,6 @@ export class PipelineAssessor implements Assessor {
   }
 }
 
-type PatientRecordImaging = Parameters<typeof loadImagingResources>[0]['prefetch'];
-
 function notAssessed(reasons: Reason[], record: PatientRecord | null): AssessOutcome {
   return { status: 'not-assessed', reasons, record };
-}
-
-/** A `Patient/<id>` reference, relative or absolute, to this patient. */
-function refersTo(reference: string | undefined, patientId: string): boolean {
-  return reference === `Patient/${patientId}` || (reference?.endsWith(`/Patient/${patientId}`) ?? false);
 }

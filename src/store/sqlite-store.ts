@@ -80,6 +80,7 @@ export class SqliteStore implements Store {
   private readonly cardDb: Database.Database;
   private readonly insertFeedback: Database.Statement;
   private readonly insertCard: Database.Statement;
+  private readonly checked: ReturnType<typeof prepareChecked>;
   private readonly saveAll: (records: readonly FeedbackRecord[]) => void;
   private readonly flushCards: (cards: readonly IssuedCard[]) => void;
   private pending: IssuedCard[] = [];
@@ -104,6 +105,7 @@ export class SqliteStore implements Store {
        outcome_timestamp, received_at, client_iss)
       VALUES (@serviceId, @card, @outcome, @acceptedSuggestions, @reasonSystem, @reasonCode, @reasonDisplay, @userComment,
        @outcomeTimestamp, @receivedAt, @clientIss)`);
+    this.checked = prepareChecked(this.db);
     this.insertCard = this.cardDb.prepare(`INSERT OR IGNORE INTO issued_card
       (uuid, service_id, topic_system, topic_code, topic_display, issued_at, assessment_key, band)
       VALUES (@uuid, @serviceId, @topicSystem, @topicCode, @topicDisplay, @issuedAt, @assessmentKey, @band)`);
@@ -186,56 +188,34 @@ export class SqliteStore implements Store {
 
   getAssessment(key: string): Promise<StoredAssessment | null> {
     return settle(() => {
-      const row = this.db
-        .prepare('SELECT key, patient_id, fhir_server, model_id, model_version, computed_at, json, sha256 FROM assessment WHERE key = ?')
-        .get(key) as AssessmentRow | undefined;
-      if (row === undefined) return null;
-      if (sha256(row.json) !== row.sha256) {
-        this.db.prepare('DELETE FROM assessment WHERE key = ?').run(key);
-        return null;
-      }
-      return fromAssessmentRow(row);
+      const row = verified<AssessmentRow>(this.checked.assessment, key);
+      return row ? fromAssessmentRow(row) : null;
     });
   }
 
   putAssessment(a: StoredAssessment): Promise<void> {
     return settle(() => {
-      this.db
-        .prepare(`INSERT OR REPLACE INTO assessment (key, patient_id, fhir_server, model_id, model_version, computed_at, json, sha256)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(a.key, a.patientId, a.fhirServer, a.modelId, a.modelVersion, a.computedAt, a.json, sha256(a.json));
+      this.checked.assessment.put.run(a.key, a.patientId, a.fhirServer, a.modelId, a.modelVersion, a.computedAt, a.json, sha256(a.json));
     });
   }
 
   listAssessments(filter: { modelId?: string } = {}): Promise<StoredAssessment[]> {
     return settle(() => {
-      const rows = this.db
-        .prepare(`SELECT key, patient_id, fhir_server, model_id, model_version, computed_at, json, sha256 FROM assessment
-          WHERE (@modelId IS NULL OR model_id = @modelId) ORDER BY computed_at, key`)
-        .all({ modelId: filter.modelId ?? null }) as AssessmentRow[];
+      const rows = this.checked.listAssessments.all({ modelId: filter.modelId ?? null }) as AssessmentRow[];
       return rows.filter((row) => sha256(row.json) === row.sha256).map(fromAssessmentRow);
     });
   }
 
   getSelection(fingerprint: string): Promise<StoredSelection | null> {
     return settle(() => {
-      const row = this.db.prepare('SELECT fingerprint, created_at, json, sha256 FROM radiograph_selection WHERE fingerprint = ?').get(fingerprint) as
-        | { fingerprint: string; created_at: string; json: string; sha256: string }
-        | undefined;
-      if (row === undefined) return null;
-      if (sha256(row.json) !== row.sha256) {
-        this.db.prepare('DELETE FROM radiograph_selection WHERE fingerprint = ?').run(fingerprint);
-        return null;
-      }
-      return { fingerprint: row.fingerprint, createdAt: row.created_at, json: row.json };
+      const row = verified<{ fingerprint: string; created_at: string; json: string; sha256: string }>(this.checked.selection, fingerprint);
+      return row ? { fingerprint: row.fingerprint, createdAt: row.created_at, json: row.json } : null;
     });
   }
 
   putSelection(selection: StoredSelection): Promise<void> {
     return settle(() => {
-      this.db
-        .prepare('INSERT OR REPLACE INTO radiograph_selection (fingerprint, created_at, json, sha256) VALUES (?, ?, ?, ?)')
-        .run(selection.fingerprint, selection.createdAt, selection.json, sha256(selection.json));
+      this.checked.selection.put.run(selection.fingerprint, selection.createdAt, selection.json, sha256(selection.json));
     });
   }
 
@@ -251,6 +231,39 @@ export class SqliteStore implements Store {
     this.cardDb.close();
     this.db.close();
   }
+}
+
+/** Statements of a table whose rows carry a sha256 of their JSON. */
+interface CheckedTable {
+  get: Database.Statement;
+  remove: Database.Statement;
+  put: Database.Statement;
+}
+
+const ASSESSMENT_COLUMNS = 'key, patient_id, fhir_server, model_id, model_version, computed_at, json, sha256';
+
+function prepareChecked(db: Database.Database): { assessment: CheckedTable; selection: CheckedTable; listAssessments: Database.Statement } {
+  return {
+    assessment: {
+      get: db.prepare(`SELECT ${ASSESSMENT_COLUMNS} FROM assessment WHERE key = ?`),
+      remove: db.prepare('DELETE FROM assessment WHERE key = ?'),
+      put: db.prepare(`INSERT OR REPLACE INTO assessment (${ASSESSMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    },
+    selection: {
+      get: db.prepare('SELECT fingerprint, created_at, json, sha256 FROM radiograph_selection WHERE fingerprint = ?'),
+      remove: db.prepare('DELETE FROM radiograph_selection WHERE fingerprint = ?'),
+      put: db.prepare('INSERT OR REPLACE INTO radiograph_selection (fingerprint, created_at, json, sha256) VALUES (?, ?, ?, ?)'),
+    },
+    listAssessments: db.prepare(`SELECT ${ASSESSMENT_COLUMNS} FROM assessment WHERE (@modelId IS NULL OR model_id = @modelId) ORDER BY computed_at, key`),
+  };
+}
+
+/** The row under `key` if its JSON still matches the sha256 written with it; a row that does not (torn, tampered) is deleted. */
+function verified<R extends { json: string; sha256: string }>(table: CheckedTable, key: string): R | undefined {
+  const row = table.get.get(key) as R | undefined;
+  if (row === undefined || sha256(row.json) === row.sha256) return row;
+  table.remove.run(key);
+  return undefined;
 }
 
 interface AssessmentRow {
