@@ -4,8 +4,9 @@
 // intended-use status in a banner. Public information, so no authentication; nothing patient-level.
 import { Router, type Request } from 'express';
 import { notFound } from '../cds/outcomes.js';
-import type { ModelCard } from '../model/model-card.js';
+import type { CovariateFeature, ModelCard } from '../model/model-card.js';
 import type { LoadedModel } from '../model/model-registry.js';
+import { isYesNoFactor } from '../model/risk-factors.js';
 
 const escapeHtml = (text: string): string =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
@@ -40,17 +41,26 @@ function heldOutRows(card: ModelCard): string {
 function bandRows(card: ModelCard): string {
   return card.riskBands.bands
     .map((band, i, bands) => {
-      const low = bands[i - 1]?.below ?? 0;
-      const range = band.below === undefined ? `≥ ${pct(low)}` : `${pct(low)} – < ${pct(band.below)}`;
+      const low = bands[i - 1]?.below;
+      const range = band.below === undefined ? `${pct(low ?? 0)} or more` : low === undefined ? `below ${pct(band.below)}` : `${pct(low)} to below ${pct(band.below)}`;
       return `<tr><td>${escapeHtml(band.label)}</td><td>${range}</td><td>${band.indicator ?? 'info'}</td></tr>`;
     })
     .join('');
 }
 
+/** What an imputed value means to a reader: 0 is the average of a standardised feature, "no" for a yes/no one. */
+function defaultText(feature: CovariateFeature): string {
+  if (feature.missing.rule !== 'impute') return '';
+  const { value } = feature.missing;
+  if (feature.transform.kind === 'standardize') return value === 0 ? 'training average' : `${value} SD from the training average`;
+  if (isYesNoFactor(feature.factor)) return value === 0 ? 'counted as no' : value === 1 ? 'counted as yes' : `value ${value}`;
+  return `value ${value}`;
+}
+
 function covariateRows(card: ModelCard): string {
   return (card.inputs.covariates?.features ?? [])
     .map((f) => {
-      const missing = f.missing.rule === 'refuse' ? 'required: no prediction without it' : `default ${f.missing.value}`;
+      const missing = f.missing.rule === 'refuse' ? 'required: no prediction without it' : defaultText(f);
       return `<tr><td>${escapeHtml(f.name)}</td><td>${f.transform.kind}</td><td>${f.transform.kind === 'is-missing' ? '' : missing}</td></tr>`;
     })
     .join('');
