@@ -5,11 +5,13 @@
 #     (DICOMweb for QIDO/WADO-RS; GDCM so it can transcode JPEG 2000 for clients that ask).
 #   dcmtk, libgdcm-tools: dcmcrle/dcmcjpeg/dcmcjpls and gdcmconv write the compressed test fixtures,
 #     so the decoder is tested on files that other DICOM software produced.
+#   chromium, fonts-liberation, fonts-dejavu-core: the browser (and fonts for its screenshots) that the
+#     SMART app's end-to-end tests and benchmark drive through playwright-core, which never downloads one.
 #   python3-torch, python3-numpy: the training code (models/training/), whose smoke run is a test.
 #     It runs with /usr/bin/python3, whatever python3 comes first on PATH.
 set -euo pipefail
 
-packages=(python3 make g++ orthanc orthanc-dicomweb orthanc-gdcm dcmtk libgdcm-tools python3-torch python3-numpy)
+packages=(python3 make g++ orthanc orthanc-dicomweb orthanc-gdcm dcmtk libgdcm-tools chromium fonts-liberation fonts-dejavu-core python3-torch python3-numpy)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -5,6 +5,10 @@ import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Logger } from 'pino';
 import { modelCardRouter } from './api/model-cards.js';
+import { smartApiRouter } from './api/smart-api.js';
+import { smartAppRouter } from './api/smart-app-files.js';
+import type { Assessor } from './assessment/assessor.js';
+import type { RadiographPictures } from './assessment/radiograph-pictures.js';
 import { createClientAuthenticator, type ClientAuthenticator } from './cds/auth.js';
 import {
   badRequest,
@@ -33,6 +37,8 @@ export interface AppDeps {
   fhirClients?: FhirClientFactory;
   /** Models whose cards are served at /models/<id> (the cards' source links point there). */
   models?: ReadonlyMap<string, LoadedModel>;
+  /** The assessment pipeline behind the SMART app's API (/api) and the app itself (/smart-app/); neither is mounted without it. */
+  smart?: { assessor: Assessor; pictures: RadiographPictures };
 }
 
 export interface CdsApp {
@@ -71,6 +77,11 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
+/** The request path as logged: patient ids in SMART API paths are PHI and are left out. */
+function loggedPath(url: string): string {
+  return (url.split('?')[0] ?? '').replace(/^\/api\/patients\/[^/]+/, '/api/patients/:id');
+}
+
 export function createApp(config: Config, deps: AppDeps): CdsApp {
   const { logger, store, registry } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -102,7 +113,7 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
         {
           reqId: state.reqId,
           method: req.method,
-          path: req.originalUrl.split('?')[0],
+          path: loggedPath(req.originalUrl),
           status: statusCode,
           ms: Math.round(seconds * 10_000) / 10,
           serviceId: state.serviceId,
@@ -118,7 +129,10 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
     next();
   });
 
+  // CDS clients may run in browsers anywhere (cors.origins); the SMART API answers only the app's own
+  // origin unless smartApp.origins names others.
   app.use(
+    ['/cds-services', '/models'],
     cors({
       origin: config.cors.origins,
       methods: ['GET', 'POST', 'OPTIONS'],
@@ -146,6 +160,14 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
   }
 
   if (deps.models) app.use('/models', modelCardRouter(deps.models));
+  if (deps.smart) {
+    app.use(
+      '/api',
+      cors({ origin: config.smartApp.origins, methods: ['GET', 'POST', 'OPTIONS'], allowedHeaders: ['Authorization', 'Content-Type', 'X-FHIR-Server'], maxAge: 600 }),
+      smartApiRouter({ ...deps.smart, fhirClients, logger, clock }),
+    );
+    app.use('/smart-app', smartAppRouter(config.smartApp));
+  }
 
   app.use(
     '/cds-services',

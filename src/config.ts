@@ -93,6 +93,22 @@ export interface ServiceSwitches {
   silent: boolean;
 }
 
+/** The SMART app: where the cards link, what it asks for at launch, and who may call its API. */
+export interface SmartAppSettings {
+  /** The app's launch URL the cards link to (with appContext); no link when unset. */
+  launchUrl?: string;
+  /** The OAuth client id the app is registered with at the EHR's authorization server. */
+  clientId: string;
+  /** Scopes the app asks for (`launch` or `launch/patient` is added per launch). */
+  scopes: string[];
+  /** The built app (`npm run build` writes dist/smart-app), served at /smart-app/. */
+  dir: string;
+  /** Origins other than the service's own allowed to call /api (CORS); none by default. */
+  origins: string[];
+  /** Explanation pictures kept in memory. */
+  explanationCache: number;
+}
+
 export interface Config {
   mode: 'production' | 'development';
   server: { host: string; port: number; publicBaseUrl?: string; bodyLimit: string; trustProxy: boolean | string };
@@ -116,8 +132,7 @@ export interface Config {
   model: ModelConfig;
   assessment: AssessmentConfig;
   services: Record<ServiceId, ServiceSwitches>;
-  /** The SMART app the cards link to; no link when unset. */
-  smartApp: { launchUrl?: string };
+  smartApp: SmartAppSettings;
   store: { sqlitePath: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   metrics: { enabled: boolean };
@@ -151,6 +166,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   CDS_DEADLINE_MS: 'assessment.deadlineMs',
   CDS_SERVICES: 'services',
   CDS_SMART_LAUNCH_URL: 'smartApp.launchUrl',
+  CDS_SMART_CLIENT_ID: 'smartApp.clientId',
   CDS_SQLITE_PATH: 'store.sqlitePath',
   CDS_LOG_LEVEL: 'log.level',
   CDS_METRICS_ENABLED: 'metrics.enabled',

@@ -7,6 +7,7 @@ import { createServices } from '../cds-services/index.js';
 import { createApp, type CdsApp } from './app.js';
 import type { Assessor } from './assessment/assessor.js';
 import { PipelineAssessor } from './assessment/pipeline-assessor.js';
+import { RadiographPictures } from './assessment/radiograph-pictures.js';
 import { RadiographCache } from './assessment/radiographs.js';
 import { ServiceRegistry } from './cds/service.js';
 import { ConfigError, type Config } from './config.js';
@@ -24,6 +25,8 @@ export interface Pipeline {
   assessor: Assessor;
   store: Store;
   models: ModelRegistry;
+  /** The radiograph pictures of the SMART app (thumbnail, explanation map). */
+  pictures: RadiographPictures;
   /**
    * Stops in dependency order: assessments in flight (including ones that outlived a hook's deadline)
    * end first, then inference (terminating a thread inside onnxruntime aborts the process), then
@@ -104,14 +107,17 @@ export async function createPipeline(config: Config, options: ServingOptions): P
     clock,
     logger,
   });
+  const pictures = new RadiographPictures({ runtime, model: assessor.model, cacheSize: config.smartApp.explanationCache });
   let closing: Promise<void> | undefined;
   return {
     assessor,
     store,
     models,
+    pictures,
     close: () =>
       (closing ??= (async () => {
         await assessor.drain();
+        await pictures.settled();
         await runtime.close();
         await Promise.all([inferencePool.close(), decodePool.close()]);
         store.close();
@@ -123,8 +129,8 @@ export async function createServing(config: Config, options: ServingOptions): Pr
   const { logger } = options;
   const clock = options.clock ?? (() => new Date());
   const pipeline = await createPipeline(config, options);
-  const { assessor, store, models } = pipeline;
+  const { assessor, store, models, pictures } = pipeline;
   const registry = new ServiceRegistry(createServices({ assessor, config }));
-  const app = createApp(config, { registry, store, logger, clock, models: models.models });
-  return { app, registry, assessor, store, models, close: () => pipeline.close() };
+  const app = createApp(config, { registry, store, logger, clock, models: models.models, smart: { assessor, pictures } });
+  return { ...pipeline, app, registry };
 }

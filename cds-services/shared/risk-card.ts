@@ -3,12 +3,12 @@
 // link to the SMART app; and the short card for patients already known to have osteoporosis. Card and
 // suggestion uuids are derived from the assessment, so every showing of one assessment's card has the
 // same uuid and feedback joins to the assessment.
-import type { Coding, Reference, ServiceRequest } from 'fhir/r4.js';
+import type { Coding } from 'fhir/r4.js';
 import type { Assessment } from '../../src/assessment/assessment.js';
-import { assessmentReference, intendedUseNote, riskAssessmentResource } from '../../src/assessment/risk-assessment-resource.js';
+import { dxaServiceRequest, practitionerReference } from '../../src/assessment/dxa-order.js';
+import { riskAssessmentResource } from '../../src/assessment/risk-assessment-resource.js';
 import type { Card, Link, Suggestion } from '../../src/cds/types.js';
 import type { TreatmentFinding } from '../../src/fhir/patient-record.js';
-import { DXA_PROCEDURE } from '../../src/fhir/terminology.js';
 import type { ModelCard } from '../../src/model/model-card.js';
 import { nameBasedUuid } from './card-ids.js';
 import {
@@ -110,43 +110,19 @@ function detailOf(input: RiskCardInput): string {
   return sections.filter((s) => s !== '').join('\n\n');
 }
 
-/** The requester of a proposed order: the hook's user when it is a practitioner. */
-function requester(userId: string): Reference | undefined {
-  return /^(Practitioner|PractitionerRole)\/[A-Za-z0-9.-]{1,64}$/.test(userId) ? { reference: userId } : undefined;
-}
-
-function dxaServiceRequest(input: RiskCardInput): ServiceRequest {
-  const { assessment } = input;
-  const who = requester(input.userId);
-  const note = intendedUseNote(assessment);
-  return {
-    resourceType: 'ServiceRequest',
-    status: 'draft',
-    intent: 'order',
-    category: [{ coding: [{ system: 'http://snomed.info/sct', code: '363679005', display: 'Imaging' }] }],
-    code: { coding: [{ system: DXA_PROCEDURE.system, code: DXA_PROCEDURE.code, display: DXA_PROCEDURE.display }], text: 'DXA bone densitometry' },
-    subject: { reference: `Patient/${assessment.patient.id}` },
-    authoredOn: input.now.toISOString(),
-    ...(who ? { requester: who } : {}),
-    reasonCode: [{ text: `${years(assessment.band.horizon)} vertebral fracture risk ${percent(assessment.band.risk)} (${assessment.band.label}) predicted from the lumbar spine radiograph` }],
-    reasonReference: [assessmentReference(assessment)],
-    supportingInfo: [{ reference: assessment.image.imagingStudy }],
-    ...(note ? { note: [{ text: note }] } : {}),
-  };
-}
-
 function suggestionsOf(input: RiskCardInput, cardUuid: string): Suggestion[] {
   const { assessment } = input;
   const suggestions: Suggestion[] = [];
   if (input.offerDxa) {
+    const who = practitionerReference(input.userId);
     suggestions.push({
       label: 'Order a DXA scan (bone densitometry)',
       uuid: nameBasedUuid(cardUuid, 'order-dxa'),
       isRecommended: true,
-      actions: [{ type: 'create', description: 'Draft a DXA order for this patient', resource: dxaServiceRequest(input) }],
+      actions: [{ type: 'create', description: 'Draft a DXA order for this patient', resource: dxaServiceRequest(input.assessment, { now: input.now, ...(who ? { requester: who } : {}) }) }],
     });
   }
-  const who = requester(input.userId);
+  const who = practitionerReference(input.userId);
   suggestions.push({
     label: 'Record this risk assessment in the chart',
     uuid: nameBasedUuid(cardUuid, 'record-assessment'),

@@ -4,21 +4,9 @@ import type { Assessment, RiskFactorEntry } from '../../src/assessment/assessmen
 import type { FraxResult } from '../../src/fhir/patient-record.js';
 import { isYesNoFactor } from '../../src/model/risk-factors.js';
 
-/**
- * 0.004 → "0.4%", 0.032 → "3.2%", 0.141 → "14%". Rounded down, so a shown figure never crosses a band
- * threshold the risk did not reach (9.96 % shows as 9.9 %, in the band below 10 %).
- */
-export function percent(fraction: number): string {
-  const value = fraction * 100;
-  if (value > 0 && value < 0.1) return '<0.1%';
-  // The small epsilon keeps binary fractions such as 0.29 × 100 = 28.999… from losing a step.
-  const shown = value < 10 ? (Math.floor(value * 10 + 1e-9) / 10).toFixed(1) : Math.floor(value + 1e-9).toString();
-  return `${shown}%`;
-}
-
-export function years(horizon: number): string {
-  return `${horizon}-year`;
-}
+// The numbers are worded once for the cards and the SMART app alike.
+export { percent, years } from '../../src/assessment/risk-wording.js';
+import { percent } from '../../src/assessment/risk-wording.js';
 
 // Made once: toLocaleDateString builds a formatter per call (~235 µs), a quarter of a warm hook's CPU.
 const DAY_FORMAT = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });

@@ -32,8 +32,11 @@ export interface AssessedResponse {
    * False means the chart changed since the card was shown (the app says so); null when no key was given.
    */
   contextMatches: boolean | null;
-  /** Draft orders the app can write with the user's token (the same resource the card's suggestion carries). */
-  orders: { dxa: ServiceRequest };
+  /**
+   * Draft orders the app can write with the user's token (the same resource the card's suggestion
+   * carries; the app adds the requester). Null for a what-if: an order's reason is the chart's risk.
+   */
+  orders: { dxa: ServiceRequest } | null;
 }
 
 export interface NotAssessedResponse {
@@ -55,6 +58,7 @@ export type AssessmentResponse = AssessedResponse | NotAssessedResponse;
  *   403 patient-not-accessible  the token does not give access to this patient
  *   502 fhir-unavailable     the FHIR server could not be reached or answered badly
  *   404 not-found            nothing there (e.g. no radiograph for the explanation)
+ *   502 image-unavailable    the radiograph could not be read again for a picture
  *   503 busy                 the service is overloaded; try again
  */
 export type ApiErrorCode =
@@ -65,6 +69,7 @@ export type ApiErrorCode =
   | 'patient-not-accessible'
   | 'fhir-unavailable'
   | 'not-found'
+  | 'image-unavailable'
   | 'busy'
   | 'internal';
 

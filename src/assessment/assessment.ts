@@ -111,7 +111,14 @@ export interface Reason {
 }
 
 export type AssessOutcome =
-  | { status: 'assessed'; assessment: Assessment; cached: boolean; record: PatientRecord }
+  | {
+      status: 'assessed';
+      assessment: Assessment;
+      cached: boolean;
+      record: PatientRecord;
+      /** The preprocessed radiograph it read (the model's input tensor): from memory, else prepared again from the PACS. */
+      pixels: () => Promise<Float32Array>;
+    }
   | { status: 'not-assessed'; reasons: Reason[]; record: PatientRecord | null };
 
 const IMAGING_REASONS: Record<ImagingErrorCode, ReasonCode> = {

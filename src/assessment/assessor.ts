@@ -17,8 +17,16 @@ export interface AssessRequest {
   fhir: FhirClient | null;
   /** Which absent keys may be fetched (default all): a hook passes only those its deadline cut short, so nothing is fetched twice. */
   fetchKeys?: readonly RecordKey[];
-  /** Factors set for this assessment instead of read from the chart (order-select: the glucocorticoid being ordered). */
-  overrides?: Partial<Pick<RiskFactors, 'glucocorticoids'>>;
+  /**
+   * Factors set for this assessment instead of read from the chart: the glucocorticoid being ordered
+   * (order-select), or the SMART app's what-if toggles.
+   */
+  overrides?: Partial<RiskFactors>;
+  /**
+   * A what-if: not written to the store (so neither batch reports nor `evaluate --recorded` ever see
+   * a risk computed from factors the chart does not hold); kept in memory only.
+   */
+  hypothetical?: boolean;
 }
 
 export interface Assessor {

@@ -107,27 +107,31 @@ export class PipelineAssessor implements Assessor {
     const entries = factorEntries(record, request.overrides ?? {});
     const keyParts = { patientId: request.patientId, fhirServer: request.fhirServer, sopInstanceUid: chosen.choice.source.sopInstanceUid, model: this.model, entries, record };
     const key = assessmentKey(keyParts);
-    const cached = this.memory.get(key) ?? (await this.stored(key));
-    if (cached) return { status: 'assessed', assessment: cached, cached: true, record };
+    // The tensor as the model read it, for explanations; a call after its eviction from memory prepares it again.
+    const pixels = (): Promise<Float32Array> => (chosen.tensor ? Promise.resolve(chosen.tensor) : this.deps.radiographs.tensor({ ...image, signal: AbortSignal.timeout(this.deps.config.jobTimeoutMs) }, chosen.choice));
+    const cached = this.memory.get(key) ?? (request.hypothetical ? undefined : await this.stored(key));
+    if (cached) return { status: 'assessed', assessment: cached, cached: true, record, pixels };
 
     try {
       const assessment = await this.flights.run(key, async () => {
         const tensor = chosen.tensor ?? (await this.deps.radiographs.tensor(image, chosen.choice));
         const prediction = await this.deps.runtime.predict(card.id, tensor, modelFactors(entries));
         const built = buildAssessment({ ...keyParts, key, computedAt: now, choice: chosen.choice, prediction });
-        await this.deps.store.putAssessment({
-          key,
-          patientId: request.patientId,
-          fhirServer: request.fhirServer,
-          modelId: card.id,
-          modelVersion: card.version,
-          computedAt: built.computedAt,
-          json: JSON.stringify(built),
-        });
+        if (!request.hypothetical) {
+          await this.deps.store.putAssessment({
+            key,
+            patientId: request.patientId,
+            fhirServer: request.fhirServer,
+            modelId: card.id,
+            modelVersion: card.version,
+            computedAt: built.computedAt,
+            json: JSON.stringify(built),
+          });
+        }
         this.memory.set(key, built);
         return built;
       });
-      return { status: 'assessed', assessment, cached: false, record };
+      return { status: 'assessed', assessment, cached: false, record, pixels };
     } catch (error) {
       if (error instanceof ImagingError) return notAssessed([imagingReason(error.code, error.message)], record);
       if (error instanceof ModelInputError) return notAssessed([{ code: 'model-refused', cause: error.code, detail: error.message }], record);
