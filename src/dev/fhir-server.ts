@@ -1,12 +1,16 @@
 // A real FHIR R4 server for tests and the local demo: Medplum's FhirRouter + MemoryRepository behind express.
-// It checks no auth (it is a dev server); `onRequest` lets tests see what arrived on the wire.
+// Without `auth` it checks nothing (it is a dev server); with `auth` it takes SMART access tokens and keeps each one to
+// its grant (smart-auth-fhir-guard.ts). `onRequest` lets tests see what arrived on the wire.
 import { createServer } from 'node:http';
 import cors from 'cors';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import type { CapabilityStatement, CapabilityStatementRestResource, Resource } from 'fhir/r4.js';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestSecurity, Resource } from 'fhir/r4.js';
 import type { FhirRequest, FhirResponse, MemoryRepository } from '@medplum/fhir-router';
-import { internalError, operationOutcome } from '../cds/outcomes.js';
+import { internalError, operationOutcome, OutcomeError } from '../cds/outcomes.js';
+import { authenticate, authorizeCall, FhirAccessError, screenAnswer } from './smart-auth-fhir-guard.js';
+import type { FhirAccess } from './smart-auth-fhir-guard.js';
+import type { AccessGrant } from './smart-auth-server.js';
 
 // @medplum/core 5.x reads WebSocket.CLOSING/CLOSED at load time; Node 20 has no global WebSocket without a flag,
 // and this server never opens a socket, so a stub holding the readyState constants is all it needs.
@@ -34,11 +38,19 @@ export interface RecordedRequest {
   authorization: string | undefined;
 }
 
+/** SMART token checks: the authorization server's token verifier and its discovery document. */
+export interface DevFhirAuth {
+  verify(token: string): Promise<AccessGrant | null>;
+  smartConfiguration(): Record<string, unknown>;
+}
+
 export interface DevFhirServerOptions {
   host?: string;
   port?: number;
   resources?: Resource[];
   onRequest?: (request: RecordedRequest) => void;
+  /** When set, every call but `metadata` and `.well-known/smart-configuration` needs a valid SMART access token. */
+  auth?: DevFhirAuth;
 }
 
 export interface DevFhirServer {
@@ -66,8 +78,27 @@ function indexFhirDefinitions(): void {
 }
 
 let restResources: CapabilityStatementRestResource[] | undefined;
+/** SMART's pointer to the authorization server for clients that read `metadata` rather than the well-known document. */
+function smartSecurity(auth: DevFhirAuth): CapabilityStatementRestSecurity {
+  const config = auth.smartConfiguration();
+  const uri = (name: string): string => (typeof config[name] === 'string' ? config[name] : '');
+  return {
+    cors: true,
+    service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+    extension: [
+      {
+        url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+        extension: [
+          { url: 'authorize', valueUri: uri('authorization_endpoint') },
+          { url: 'token', valueUri: uri('token_endpoint') },
+        ],
+      },
+    ],
+  };
+}
+
 /** Medplum answers `metadata` with a Bundle, which breaks fhirclient: build the statement from the indexed schema. */
-function capabilityStatement(baseUrl: string): CapabilityStatement {
+function capabilityStatement(baseUrl: string, auth: DevFhirAuth | undefined): CapabilityStatement {
   restResources ??= medplum.getResourceTypes().map((type) => ({
     type,
     interaction: RESOURCE_INTERACTIONS.map((code) => ({ code })),
@@ -89,6 +120,7 @@ function capabilityStatement(baseUrl: string): CapabilityStatement {
         mode: 'server',
         resource: restResources,
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }],
+        ...(auth ? { security: smartSecurity(auth) } : {}),
       },
     ],
   };
@@ -97,7 +129,7 @@ function capabilityStatement(baseUrl: string): CapabilityStatement {
 /** The search as a GET URL relative to the base; a POST [type]/_search carries its parameters in a form body. */
 function searchAsGet(req: Request): URL {
   const url = new URL(req.url, 'http://relative.invalid');
-  if (req.method === 'POST' && typeof req.body === 'object' && req.body !== null) {
+  if (req.method === 'POST' && url.pathname.endsWith('/_search') && typeof req.body === 'object' && req.body !== null) {
     url.pathname = url.pathname.replace(/\/_search$/, '');
     for (const [name, value] of Object.entries(req.body as Record<string, unknown>)) {
       for (const item of [value].flat()) url.searchParams.append(name, String(item));
@@ -131,10 +163,17 @@ function clientErrorStatus(err: unknown): number | undefined {
   return err.status >= 400 && err.status < 500 ? err.status : undefined;
 }
 
+/** With `auth`: 401 unless the token is valid, 403 unless its grant covers the call. */
+async function checkAccess(auth: DevFhirAuth, req: Request, method: string): Promise<FhirAccess> {
+  const grant = await authenticate((token) => auth.verify(token), req.headers.authorization);
+  return authorizeCall(grant, { method, path: req.path, search: searchAsGet(req).searchParams, body: req.body as unknown });
+}
+
 export function createDevFhirApp(
   repository: MemoryRepository,
-  options: Pick<DevFhirServerOptions, 'onRequest'> & { baseUrl?: () => string } = {},
+  options: Pick<DevFhirServerOptions, 'onRequest' | 'auth'> & { baseUrl?: () => string } = {},
 ): express.Express {
+  const { auth } = options;
   indexFhirDefinitions();
   const router = new FhirRouter();
   const app = express();
@@ -148,7 +187,7 @@ export function createDevFhirApp(
       origin: '*',
       methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Accept'],
-      exposedHeaders: ['Location'],
+      exposedHeaders: auth ? ['Location', 'WWW-Authenticate'] : ['Location'],
     }),
   );
   app.use(express.json({ limit: '5mb', type: ['application/json', 'application/fhir+json', 'application/json-patch+json'] }));
@@ -158,7 +197,9 @@ export function createDevFhirApp(
     // Links must point back at this server; without a known base, trust the Host header (fine for supertest).
     const baseUrl = options.baseUrl?.() ?? `${req.protocol}://${req.get('host') ?? 'localhost'}/fhir/R4`;
     const method = req.method === 'HEAD' ? 'GET' : req.method; // node drops the body of a HEAD answer
-    if (method === 'GET' && req.path === '/metadata') return sendFhir(res, 200, capabilityStatement(baseUrl));
+    if (method === 'GET' && req.path === '/metadata') return sendFhir(res, 200, capabilityStatement(baseUrl, auth));
+    if (auth && method === 'GET' && req.path === '/.well-known/smart-configuration') return res.json(auth.smartConfiguration());
+    const access = auth ? await checkAccess(auth, req, method) : undefined;
     if (!ROUTER_METHODS.has(method)) return sendFhir(res, 405, operationOutcome('not-supported', `Method ${method} not supported`));
     if (method !== 'GET' && method !== 'DELETE' && req.body === undefined) {
       // Else medplum reads `undefined.resourceType` and answers a confusing 400.
@@ -177,6 +218,7 @@ export function createDevFhirApp(
     const [outcome, resource] = await router.handleRequest(fhirRequest, repository);
     const status = medplum.getStatus(outcome);
     if (!resource) return sendFhir(res, status, outcome);
+    if (access) screenAnswer(access, resource);
     if (resource.resourceType === 'Bundle' && resource.type === 'searchset') addSearchLinks(resource, baseUrl, searchAsGet(req));
     if (status === 201 && resource.id) res.location(`${baseUrl}/${resource.resourceType}/${resource.id}`);
     return sendFhir(res, status, resource);
@@ -184,6 +226,10 @@ export function createDevFhirApp(
 
   app.use((req: Request, res: Response) => sendFhir(res, 404, operationOutcome('not-found', `No route for ${req.method} ${req.path}`)));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof OutcomeError) {
+      if (err instanceof FhirAccessError && err.wwwAuthenticate) res.set('WWW-Authenticate', err.wwwAuthenticate);
+      return sendFhir(res, err.status, err.outcome);
+    }
     const status = clientErrorStatus(err);
     if (status !== undefined) {
       const message = err instanceof Error ? err.message : 'Bad request';
@@ -205,7 +251,7 @@ export async function startDevFhirServer(options: DevFhirServerOptions = {}): Pr
   });
 
   let baseUrl = '';
-  const server = createServer(createDevFhirApp(repository, { onRequest: options.onRequest, baseUrl: () => baseUrl }));
+  const server = createServer(createDevFhirApp(repository, { onRequest: options.onRequest, auth: options.auth, baseUrl: () => baseUrl }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

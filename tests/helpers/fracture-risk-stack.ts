@@ -4,12 +4,16 @@
 // independent expectation: the same patient's tensor made by `synth` (synthesizePatient), scored by a
 // model runtime of the test's own.
 import assert from 'node:assert/strict';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Bundle, BundleEntry, FhirResource, Resource } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import supertest from 'supertest';
 import type { Config } from '../../src/config.js';
 import { startDevFhirServer, type DevFhirServer, type RecordedRequest } from '../../src/dev/fhir-server.js';
+import type { SmartAuthServer } from '../../src/dev/smart-auth-server.js';
+import { startSmartFhir } from '../../src/dev/smart-fhir.js';
 import { startOrthanc, type RunningOrthanc } from '../../src/dev/orthanc.js';
 import { RECORD_KEYS, recordQuery, type RecordKey } from '../../src/fhir/record-queries.js';
 import { createInferencePool } from '../../src/model/inference-pool.js';
@@ -25,6 +29,7 @@ import { acquisition, renderRadiograph } from '../../src/synthetic/radiograph.js
 import { synthesizePatient } from '../../src/synthetic/synth-task.js';
 import type { WorkerPool } from '../../src/workers/pool.js';
 import { configFrom, tempDir } from './cds-app.js';
+import { smartLogin, type SmartTokenResponse } from './smart-login.js';
 
 /** The assessment date: every synthetic radiograph is dated in the year before it. */
 export const NOW = new Date('2026-06-01T12:00:00Z');
@@ -40,6 +45,26 @@ export interface StackOptions {
   clock?: () => Date;
   /** More FHIR servers and PACS (DICOMweb roots) to allow-list, e.g. fault injectors in front of the real ones. */
   alsoAllow?: { fhir?: readonly string[]; dicomweb?: readonly string[] };
+  /**
+   * A SMART authorization server in front of the FHIR server (which then refuses calls without a
+   * valid token) and the service listening on a real loopback port, serving the SMART app built in
+   * `appDir` (browsers need a real origin).
+   */
+  smart?: { appDir?: string; accessTokenTtlSeconds?: number };
+}
+
+export const SMART_CLIENT_ID = 'spine-fracture-risk';
+export const SMART_USER = { id: 'dr-demo', fhirUser: 'Practitioner/dr-demo', name: 'Dr. Dana Demo' };
+const EHR_SCOPES = ['openid', 'fhirUser', 'launch', 'patient/*.rs', 'patient/ServiceRequest.c'];
+
+export interface SmartStack {
+  auth: SmartAuthServer;
+  /** The service's own origin, e.g. http://127.0.0.1:PORT (the app is at /smart-app/). */
+  appBaseUrl: string;
+  launchUrl: string;
+  redirectUri: string;
+  /** A token for the patient from an EHR launch over HTTP (smartLogin), as the app would get one. */
+  token(patientId: string, options?: { scopes?: string[]; appContext?: string }): Promise<SmartTokenResponse>;
 }
 
 export interface HookOptions {
@@ -72,6 +97,8 @@ export interface Stack {
   request: ReturnType<typeof supertest>;
   /** Every request the FHIR server received. */
   fhirRequests: RecordedRequest[];
+  /** Set when started with `smart`. */
+  smart?: SmartStack;
   logLines(): Record<string, unknown>[];
   /** Writes resources (PUT each, as a transaction). */
   put(resources: readonly FhirResource[]): Promise<void>;
@@ -90,15 +117,62 @@ async function transact(baseUrl: string, resources: readonly FhirResource[]): Pr
   assert.equal(response.status, 200, await response.clone().text());
 }
 
+/** An HTTP server on a loopback port whose handler is set later (the service's config needs its URL first). */
+async function lateBoundServer(): Promise<{ url: string; bind(handler: RequestListener): void; close(): Promise<void> }> {
+  let handler: RequestListener | undefined;
+  const server = createServer((req, res) => {
+    if (handler) return handler(req, res);
+    res.writeHead(503).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bind: (h) => void (handler = h),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function seed(fhir: DevFhirServer, resources: readonly FhirResource[]): Promise<void> {
+  await fhir.repository.withSeeding(async () => {
+    for (const resource of resources) await fhir.repository.updateResource(resource as Parameters<DevFhirServer['repository']['updateResource']>[0]);
+  });
+}
+
+function displayName(patient: { name?: { given?: string[]; family?: string }[] }): string {
+  const name = patient.name?.[0];
+  return [...(name?.given ?? []), name?.family ?? ''].join(' ').trim();
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const fhirRequests: RecordedRequest[] = [];
-  const [fhir, orthanc] = await Promise.all([startDevFhirServer({ onRequest: (r) => fhirRequests.push(r) }), startOrthanc()]);
+  const onRequest = (r: RecordedRequest): void => void fhirRequests.push(r);
+  const loaded: { id: string; name: string }[] = [];
+  const listener = options.smart ? await lateBoundServer() : undefined;
+  const appBaseUrl = listener?.url;
+  const smartFhir = options.smart
+    ? await startSmartFhir({
+        fhir: { onRequest },
+        auth: {
+          clients: [{ clientId: SMART_CLIENT_ID, redirectUris: [`${appBaseUrl}/smart-app/index.html`] }],
+          user: SMART_USER,
+          patients: () => Promise.resolve([...loaded]),
+          ...(options.smart.accessTokenTtlSeconds === undefined ? {} : { accessTokenTtlSeconds: options.smart.accessTokenTtlSeconds }),
+        },
+      })
+    : undefined;
+  const [fhir, orthanc] = await Promise.all([smartFhir?.fhir ?? startDevFhirServer({ onRequest }), startOrthanc()]);
   const extra = options.config ?? {};
   const section = (key: string): Record<string, unknown> => (extra[key] as Record<string, unknown> | undefined) ?? {};
+  const smartAppConfig = options.smart ? { launchUrl: `${appBaseUrl}/smart-app/launch.html`, ...(options.smart.appDir ? { dir: options.smart.appDir } : {}) } : {};
   const config = configFrom({
     ...extra,
     mode: 'development',
-    server: { publicBaseUrl: 'http://cds.test', ...section('server') },
+    server: { publicBaseUrl: appBaseUrl ?? 'http://cds.test', ...section('server') },
+    smartApp: { ...smartAppConfig, ...section('smartApp') },
     auth: { disabled: true, ...section('auth') },
     log: { level: 'debug' },
     store: { sqlitePath: join(tempDir('fracture-stack-'), 'cds.sqlite') },
@@ -119,12 +193,37 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const lines: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void lines.push(line) });
   const serving = await createServing(config, { logger, clock: options.clock ?? (() => NOW) });
+  listener?.bind(serving.app.express);
 
-  const put = (resources: readonly FhirResource[]): Promise<void> => transact(fhir.baseUrl, resources);
+  const tokens = new Map<string, Promise<SmartTokenResponse>>();
+  const smart: SmartStack | undefined =
+    smartFhir && appBaseUrl
+      ? {
+          auth: smartFhir.auth,
+          appBaseUrl,
+          launchUrl: `${appBaseUrl}/smart-app/launch.html`,
+          redirectUri: `${appBaseUrl}/smart-app/index.html`,
+          async token(patientId, tokenOptions = {}) {
+            const launch = smartFhir.auth.createLaunch({ patient: patientId, ...(tokenOptions.appContext ? { appContext: tokenOptions.appContext } : {}) });
+            const login = await smartLogin({ fhirBaseUrl: fhir.baseUrl, clientId: SMART_CLIENT_ID, redirectUri: `${appBaseUrl}/smart-app/index.html`, scopes: tokenOptions.scopes ?? EHR_SCOPES, launch });
+            return login.tokenResponse;
+          },
+        }
+      : undefined;
+  /** The chart reads of a CDS client: with SMART on, under a token for the patient (the EHR's own privileges are not modelled). */
+  const readHeaders = async (patientId: string): Promise<Record<string, string>> => {
+    if (!smart) return {};
+    let token = tokens.get(patientId);
+    if (!token) tokens.set(patientId, (token = smart.token(patientId)));
+    return { authorization: `Bearer ${(await token).access_token}` };
+  };
+  // With SMART on, the FHIR server takes no writes without a token: seed its repository directly.
+  const put = (resources: readonly FhirResource[]): Promise<void> => (smartFhir ? seed(fhir, resources) : transact(fhir.baseUrl, resources));
   const prefetchFor = async (patientId: string, keys: readonly RecordKey[] = RECORD_KEYS): Promise<Record<string, FhirResource | null>> => {
+    const headers = await readHeaders(patientId);
     const entries = await Promise.all(
       keys.map(async (key) => {
-        const response = await fetch(`${fhir.baseUrl}/${recordQuery(key, patientId)}`);
+        const response = await fetch(`${fhir.baseUrl}/${recordQuery(key, patientId)}`, { headers });
         return [key, response.status === 404 ? null : ((await response.json()) as FhirResource)] as const;
       }),
     );
@@ -139,6 +238,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     config,
     request: supertest(serving.app.express),
     fhirRequests,
+    ...(smart ? { smart } : {}),
     logLines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     put,
     prefetchFor,
@@ -146,6 +246,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const record = patientResources(patient, { asOf: NOW, dicomWebBaseUrl: orthanc.dicomWebUrl });
       const resources = recordResources(record);
       await put(loadOptions.edit ? loadOptions.edit(resources, record) : resources);
+      loaded.push({ id: patient.id, name: displayName(record.patient) });
       const rendered = await renderRadiograph(patient, acquisition(patient, NOW));
       const part10 = loadOptions.dicom ? await loadOptions.dicom(rendered) : rendered;
       await orthanc.upload(part10);
@@ -165,8 +266,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       };
     },
     async close() {
+      await listener?.close();
       await serving.close();
-      await Promise.all([fhir.close(), orthanc.close()]);
+      await Promise.all([smartFhir?.close() ?? fhir.close(), orthanc.close()]);
     },
   };
 }
