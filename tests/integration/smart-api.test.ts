@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { decode } from 'fast-png';
-import type { ServiceRequest } from 'fhir/r4.js';
 import { generateKeyPair, SignJWT } from 'jose';
 import type { AssessedResponse, AssessmentResponse } from '../../src/api/smart-api-contract.js';
 import { horizonRisks } from '../../src/model/survival.js';
