@@ -107,7 +107,7 @@ export async function createPipeline(config: Config, options: ServingOptions): P
     clock,
     logger,
   });
-  const pictures = new RadiographPictures({ runtime, model: assessor.model, cacheSize: config.smartApp.explanationCache });
+  const pictures = new RadiographPictures({ runtime, model: assessor.model, pool: decodePool, timeoutMs: config.imaging.limits.decodeTimeoutMs, cacheSize: config.smartApp.explanationCache });
   let closing: Promise<void> | undefined;
   return {
     assessor,

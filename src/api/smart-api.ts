@@ -13,6 +13,7 @@ import { dxaServiceRequest } from '../assessment/dxa-order.js';
 import type { RadiographPictures } from '../assessment/radiograph-pictures.js';
 import { ImagingError } from '../imaging/errors.js';
 import { ModelRunError } from '../model/errors.js';
+import { WorkerPoolError } from '../workers/pool.js';
 import { FhirRequestError, type FhirClientFactory, type FhirRestClient } from '../fhir/client.js';
 import { YES_NO_FACTORS } from '../model/risk-factors.js';
 import type { ApiError, ApiErrorCode, AssessmentResponse, WhatIfRequest } from './smart-api-contract.js';
@@ -126,11 +127,12 @@ async function assessedImage(deps: SmartApiDeps, req: Request): Promise<Extract<
   return outcome;
 }
 
-/** The pictures need the radiograph again (when evicted from memory) and many model runs. */
-function pictureFailure(error: ModelRunError | ImagingError): ApiFailure {
-  if (error.code === 'busy') return new ApiFailure(503, 'busy', 'The service is busy; try again shortly');
+/** The pictures need the radiograph again (when evicted from memory), many model runs and a worker to encode them. */
+function pictureFailure(error: ModelRunError | ImagingError | WorkerPoolError): ApiFailure {
+  const code = error instanceof WorkerPoolError ? error.kind : error.code;
+  if (code === 'busy') return new ApiFailure(503, 'busy', 'The service is busy; try again shortly');
   if (error instanceof ImagingError) return new ApiFailure(502, 'image-unavailable', `The radiograph could not be read again (${error.code})`);
-  return new ApiFailure(500, 'internal', `The model could not make the picture (${error.code})`);
+  return new ApiFailure(500, 'internal', `The picture could not be made (${code})`);
 }
 
 function sendPng(res: Response, png: Uint8Array): void {
@@ -161,7 +163,7 @@ export function smartApiRouter(deps: SmartApiDeps): Router {
 
   router.get('/patients/:patientId/radiograph.png', async (req, res) => {
     const outcome = await assessedImage(deps, req);
-    sendPng(res, deps.pictures.thumbnail(await outcome.pixels()));
+    sendPng(res, await deps.pictures.thumbnail(await outcome.pixels()));
   });
 
   router.get('/patients/:patientId/explanation.png', async (req, res) => {
@@ -173,7 +175,7 @@ export function smartApiRouter(deps: SmartApiDeps): Router {
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     let failure: ApiFailure;
     if (error instanceof ApiFailure) failure = error;
-    else if (error instanceof ModelRunError || error instanceof ImagingError) failure = pictureFailure(error);
+    else if (error instanceof ModelRunError || error instanceof ImagingError || error instanceof WorkerPoolError) failure = pictureFailure(error);
     else if ((error as { type?: string } | null)?.type === 'entity.parse.failed') failure = new ApiFailure(400, 'bad-request', 'The body is not valid JSON');
     else if ((error as { type?: string } | null)?.type === 'entity.too.large') failure = new ApiFailure(413, 'bad-request', 'The body is too large');
     else {

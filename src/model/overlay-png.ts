@@ -1,5 +1,7 @@
 // The explanation as a picture: the preprocessed radiograph in grey with the occlusion map blended
-// over it (red where the region raises the risk, blue where it lowers it), encoded as an RGBA PNG.
+// over it (red where the region raises the risk, blue where it lowers it), encoded as an RGBA PNG;
+// and the radiograph alone. Encoding takes tens of milliseconds, so serving runs these in a worker
+// thread (the `radiograph-png` task).
 import { encode } from 'fast-png';
 import type { OcclusionMap } from './explain.js';
 
@@ -43,4 +45,14 @@ export function overlayPng(input: OverlayInput): Uint8Array {
     }
   }
   return encode({ width, height, data: rgba, channels: 4, depth: 8 });
+}
+
+/** The model's input image alone as an 8-bit grey PNG (the normalisation undone): what the model read. */
+export function greyPng(image: Float32Array, size: { height: number; width: number }, normalisation: { mean: number; std: number }): Uint8Array {
+  const { height, width } = size;
+  if (image.length !== height * width) throw new RangeError(`image has ${image.length} values; expected ${height} × ${width}`);
+  const grey = new Uint8Array(height * width);
+  const { mean, std } = normalisation;
+  for (let i = 0; i < grey.length; i++) grey[i] = Math.round(Math.min(1, Math.max(0, (image[i] as number) * std + mean)) * 255);
+  return encode({ width, height, data: grey, channels: 1, depth: 8 });
 }

@@ -2,12 +2,18 @@
 // returns its output plus the buffers to transfer back (not copy) to the calling thread.
 import { decodeAndPreprocess, type DecodeTaskInput, type DecodeTaskOutput } from '../imaging/decode-task.js';
 import type { SynthTaskInput, SynthTaskOutput } from '../synthetic/synth-task.js';
+import { greyPng, overlayPng, type OverlayInput } from '../model/overlay-png.js';
 import { inspectModel, runInference, type InferTaskInput, type InferTaskOutput, type InspectTaskInput, type InspectTaskOutput } from '../model/infer-task.js';
 
 export interface TaskResult<T> {
   value: T;
   transfer: ArrayBuffer[];
 }
+
+/** A picture of the model's input image for the SMART app: alone (`grey`) or with an occlusion map over it. */
+export type RadiographPngInput =
+  | { kind: 'grey'; image: Float32Array; height: number; width: number; normalisation: { mean: number; std: number } }
+  | ({ kind: 'overlay' } & Pick<OverlayInput, 'image' | 'normalisation' | 'map'>);
 
 export const tasks = {
   'decode-preprocess': async (input: DecodeTaskInput): Promise<TaskResult<DecodeTaskOutput>> => {
@@ -17,6 +23,10 @@ export const tasks = {
   infer: async (input: InferTaskInput): Promise<TaskResult<InferTaskOutput>> => {
     const value = await runInference(input);
     return { value, transfer: value.ok ? [value.logRisk.buffer as ArrayBuffer] : [] };
+  },
+  'radiograph-png': (input: RadiographPngInput): Promise<TaskResult<Uint8Array>> => {
+    const value = input.kind === 'grey' ? greyPng(input.image, input, input.normalisation) : overlayPng(input);
+    return Promise.resolve({ value, transfer: [value.buffer as ArrayBuffer] });
   },
   'inspect-model': async (input: InspectTaskInput): Promise<TaskResult<InspectTaskOutput>> => ({ value: await inspectModel(input), transfer: [] }),
   // Loaded on first use: only the synth command runs it, and serving threads never load the generator.

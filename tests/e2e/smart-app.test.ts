@@ -141,6 +141,8 @@ describe('EHR launch from the card', () => {
     );
     assert.match((await page.textContent('#model-status')) ?? '', /not for clinical use/i);
     assert.match((await page.textContent('#patient-banner')) ?? '', new RegExp(high.record.patient.name?.[0]?.family ?? 'no-name'));
+    const served = await fetch(`${smart.appBaseUrl}/smart-app/index.html`);
+    assert.match(served.headers.get('content-security-policy') ?? '', /script-src 'self'/, 'the app runs only its own scripts');
     await screenshot(page, 'ready-ehr-launch');
     await assertAccessible(page, 'ready');
   });

@@ -4,11 +4,13 @@
 // listening on loopback. Tokens come from real launches (tests/helpers/smart-login.ts).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decode } from 'fast-png';
 import { generateKeyPair, SignJWT } from 'jose';
 import type { AssessedResponse, AssessmentResponse } from '../../src/api/smart-api-contract.js';
 import { horizonRisks } from '../../src/model/survival.js';
+import { tempDir } from '../helpers/cds-app.js';
 import { fhirProblems } from '../helpers/fhir-validation.js';
 import { chartFactors, patientAt, startExpectation, startStack, type Expectation, type LoadedPatient, type SmartStack, type Stack } from '../helpers/fracture-risk-stack.js';
 
@@ -67,7 +69,8 @@ async function assertApiError(response: Response, status: number, code: string):
 const preparedCount = (): number => stack.logLines().filter((l) => l.msg === 'radiograph prepared').length;
 
 before(async () => {
-  [stack, expectation] = await Promise.all([startStack({ smart: {} }), startExpectation()]);
+  // The app's files are not built here (the browser tests build them): the service must say so.
+  [stack, expectation] = await Promise.all([startStack({ smart: { appDir: join(tempDir(), 'not-built') } }), startExpectation()]);
   smart = stack.smart!;
   // The first patients of the seed without a DXA result (a recent DXA suppresses the estimate); the highest-risk one is the subject.
   const candidates = [];
@@ -247,5 +250,16 @@ describe('pictures', () => {
     const again = await api(`patients/${high.patient.id}/explanation.png`, { token });
     assert.deepEqual(new Uint8Array(await again.arrayBuffer()), new Uint8Array(await (await api(`patients/${high.patient.id}/explanation.png`, { token })).arrayBuffer()));
     await assertApiError(await api(`patients/${noImage.patient.id}/explanation.png`, { token: await tokenFor(noImage.patient.id) }), 404, 'not-found');
+  });
+});
+
+describe('the app files', () => {
+  it('serves config.json from the configuration, and says when the app is not built', async () => {
+    const config = await fetch(`${smart.appBaseUrl}/smart-app/config.json`);
+    assert.equal(config.status, 200);
+    assert.deepEqual(await config.json(), { clientId: 'spine-fracture-risk', scopes: ['openid', 'fhirUser', 'patient/*.rs', 'patient/ServiceRequest.c'], apiBase: '../api' });
+    const page = await fetch(`${smart.appBaseUrl}/smart-app/index.html`);
+    assert.equal(page.status, 404);
+    assert.match(((await page.json()) as { error: { message: string } }).error.message, /not built .*run npm run build/);
   });
 });
