@@ -3,6 +3,7 @@
 // use the cards' own rule (src/assessment/risk-wording.ts), so the app and the card never disagree.
 import type { HorizonRisk, RiskFactorEntry, SurvivalCurves } from '../../src/api/smart-api-contract.js';
 import { percent, years } from '../../src/assessment/risk-wording.js';
+import { stepIndex } from '../../src/model/survival.js';
 
 export { percent, years };
 
@@ -48,23 +49,6 @@ export function horizonRows(horizons: readonly HorizonRisk[]): HorizonRow[] {
 /** The risk at one horizon, or null when the assessment does not reach it. */
 export function riskAt(horizons: readonly HorizonRisk[], horizon: number): number | null {
   return horizons.find((h) => h.horizon === horizon)?.risk ?? null;
-}
-
-/** Index of the last time ≤ t (times ascending), −1 before the first. */
-function stepIndex(times: readonly number[], t: number): number {
-  let low = 0;
-  let high = times.length - 1;
-  let found = -1;
-  while (low <= high) {
-    const mid = (low + high) >> 1;
-    if ((times[mid] as number) <= t) {
-      found = mid;
-      low = mid + 1;
-    } else {
-      high = mid - 1;
-    }
-  }
-  return found;
 }
 
 /**

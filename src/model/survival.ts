@@ -9,8 +9,8 @@ export interface Baseline {
   readonly cumulativeHazard: readonly number[];
 }
 
-/** Index of the last grid time ≤ t, or −1 before the first (binary search: grids can be long). */
-function stepIndex(times: readonly number[], t: number): number {
+/** Index of the last grid time ≤ t, or −1 before the first (binary search: grids can be long). Pure; the SMART app bundles it. */
+export function stepIndex(times: readonly number[], t: number): number {
   let low = 0;
   let high = times.length - 1;
   let found = -1;
