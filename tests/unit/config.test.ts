@@ -84,7 +84,10 @@ describe('configuration', () => {
 
   it('loads the shipped configuration files', () => {
     assert.equal(loadConfig({}, 'config/local.json').auth.disabled, true);
-    assert.equal(loadConfig({}, 'config/example.production.json').auth.clients.length, 2);
+    const production = loadConfig({ PACS_TOKEN: 'from-the-environment' }, 'config/example.production.json');
+    assert.equal(production.auth.clients.length, 2);
+    assert.equal(production.imaging.dicomweb.endpoints.length, 1);
+    assert.throws(() => loadConfig({}, 'config/example.production.json'), /PACS_TOKEN, which is not set/);
   });
 
   it('refuses a file that is not JSON', () => {
