@@ -93,6 +93,49 @@ async function devFhirServer(options: { host: string; port: number }): Promise<v
   process.once('SIGINT', stop);
 }
 
+interface DemoCommandOptions {
+  host: string;
+  port: number;
+  cache: string;
+  app: string;
+  models: string;
+  orthanc: boolean;
+  logLevel: string;
+}
+
+async function demo(options: DemoCommandOptions): Promise<void> {
+  const { startDemo } = await import('./dev/demo.js');
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  // The service's own log goes to stderr at warn and above: the console is for the demo's progress.
+  const logger = createLogger(options.logLevel, createLogDestination(2));
+  out('Spine fracture-risk demo: synthetic patients, demonstration model (not for clinical use).');
+  const started = performance.now();
+  const ports = { cds: options.port, fhir: options.port + 1, ehr: options.port + 2, auth: options.port + 3 };
+  const running = await startDemo({ host: options.host, ports, cacheDir: options.cache, appDir: options.app, modelDir: options.models, orthanc: options.orthanc ? undefined : false, logger, progress: (line) => out(`  ${line}`) });
+  const { urls } = running;
+  out(`\nReady in ${((performance.now() - started) / 1000).toFixed(1)} s. Open the EHR simulator:\n`);
+  out(`  EHR simulator     ${urls.ehr}/`);
+  out(`  CDS service       ${urls.cds}  (CDS Hooks at /cds-services: calls need a client JWT, which the simulator signs)`);
+  out(`  SMART app         ${urls.app}  (opened from a card in the simulator)`);
+  out(`  Model card        ${urls.cds}/models/${running.serving.assessor.model.card.id}`);
+  out(`  FHIR server       ${urls.fhir}  (SMART tokens required)`);
+  out(`  Authorization     ${urls.auth}/.well-known/openid-configuration`);
+  out(`  PACS (DICOMweb)   ${urls.pacs ?? 'not running (Orthanc is not installed)'}`);
+  out('\nPress Ctrl-C to stop.');
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    out('\nStopping…');
+    void running.close().then(() => {
+      out('Stopped.');
+      process.exit(0);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
 async function modelCheck(dir: string, options: { config?: string }): Promise<void> {
   const config = configFrom(options.config);
   const { checkModel, formatModelCheckReport } = await import('./model/model-check.js');
@@ -370,6 +413,18 @@ program
   .option('--restart', 'start the walk over, whatever the state file holds')
   .option('--json', 'print the summary as JSON')
   .action(score);
+
+program
+  .command('demo')
+  .description('run the whole product on loopback with synthetic patients: FHIR server, SMART authorization server, Orthanc, the CDS service and the SMART app, and an EHR simulator to drive them')
+  .option('--host <host>', 'address to bind (every part stays on it)', '127.0.0.1')
+  .option('--port <n>', 'first of four ports: the CDS service, then the FHIR server, the EHR simulator and the authorization server', port, 8080)
+  .option('--cache <dir>', 'where rendered radiographs are kept between runs', 'data/demo-cache')
+  .option('--app <dir>', 'the built SMART app (npm run build)', 'dist/smart-app')
+  .option('--models <dir>', 'model folder', 'models')
+  .option('--no-orthanc', 'run without Orthanc even when it is installed')
+  .option('--log-level <level>', "the service's log level (to stderr)", 'warn')
+  .action(demo);
 
 program
   .command('dev-fhir-server')

@@ -5,6 +5,8 @@
 //   GET  /auth, POST /token, GET /jwks      oidc-provider (advertised by smartConfiguration())
 //   GET  /interaction/:uid, POST …/confirm    sign-in and consent (smart-auth-interactions.ts, page ids in smart-auth-page.ts)
 //   POST /ehr/launch                          JSON SmartLaunchContext → { "launch": "<id>" } (for an EHR in another process)
+// and, in process only, issueAccessToken(): the EHR's own token service (its backend's FHIR access, and the
+// `fhirAuthorization` it hands a CDS service).
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -58,6 +60,26 @@ export interface AccessGrant {
   expiresAt: number;
 }
 
+/** What the EHR asks its token service for (issueAccessToken). */
+export interface AccessTokenRequest {
+  /** A client registered with this server (options.clients): the token's `client_id`. */
+  clientId: string;
+  /** The patient the token is for: its `patient` claim, and the only compartment it reaches at the FHIR server. */
+  patient: string;
+  /** Resource scopes the client may be granted, spelled as the server supports them (e.g. `patient/*.rs`). */
+  scopes: readonly string[];
+}
+
+/** An access token as a token response carries it (and as CDS Hooks `fhirAuthorization` wants its fields). */
+export interface IssuedAccessToken {
+  access_token: string;
+  token_type: 'Bearer';
+  /** Seconds. */
+  expires_in: number;
+  /** The granted scopes, space-separated. */
+  scope: string;
+}
+
 export interface SmartAuthServer {
   /** e.g. http://127.0.0.1:PORT */
   readonly issuer: string;
@@ -67,6 +89,15 @@ export interface SmartAuthServer {
   createLaunch(context: SmartLaunchContext): string;
   /** Checks an access token (signature/format, expiry, audience = fhirBaseUrl, not revoked); null when invalid. */
   verifyAccessToken(token: string): Promise<AccessGrant | null>;
+  /**
+   * The EHR's token service, for its own backend and for the `fhirAuthorization` it gives a CDS service: an access
+   * token for one patient with the given resource scopes, minted by oidc-provider's own Grant and AccessToken models
+   * with the server's signing key. It is the same JWT as the authorization-code flow gives (`at+jwt`, audience the
+   * FHIR server, the `patient` claim, `sub` the signed-in user), bound to a grant of its own, so verifyAccessToken and
+   * the FHIR server's checks treat it exactly like one. In process only: no HTTP endpoint issues these (the EHR is
+   * trusted; apps still go through /auth). Throws TypeError/RangeError for a bad request.
+   */
+  issueAccessToken(request: AccessTokenRequest): Promise<IssuedAccessToken>;
   close(): Promise<void>;
 }
 
@@ -135,6 +166,23 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('SMART auth server: not listening on TCP');
   return address.port;
+}
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** Validates an issueAccessToken request against the registered clients; the client and its de-duplicated scopes. */
+function tokenRequestOf(request: AccessTokenRequest, clients: ReadonlyMap<string, SmartClient>): { client: SmartClient; patient: string; scopes: string[] } {
+  if (typeof request !== 'object' || request === null) throw new TypeError('request must be an object');
+  const { clientId, patient, scopes } = request;
+  const client = typeof clientId === 'string' ? clients.get(clientId) : undefined;
+  if (client === undefined) throw new RangeError('request.clientId must name a client registered with this server');
+  if (typeof patient !== 'string' || !FHIR_ID.test(patient)) throw new TypeError('request.patient must be a FHIR id');
+  if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === 'string')) {
+    throw new TypeError('request.scopes must list at least one scope');
+  }
+  const refused = scopes.filter((s) => !client.resourceScopes.has(s));
+  if (refused.length > 0) throw new RangeError(`request.scopes has scopes client ${client.clientId} may not be granted: ${refused.join(' ')}`);
+  return { client, patient, scopes: [...new Set(scopes)] };
 }
 
 function grantFromClaims(payload: JWTPayload): AccessGrant | null {
@@ -222,12 +270,39 @@ export async function startSmartAuthServer(options: SmartAuthServerOptions): Pro
     return grantFromClaims(payload);
   }
 
+  const clientsById = new Map(clients.map((client) => [client.clientId, client]));
+  async function issueAccessToken(request: AccessTokenRequest): Promise<IssuedAccessToken> {
+    const { client, patient, scopes } = tokenRequestOf(request, clientsById);
+    const registered = await provider.Client.find(client.clientId);
+    if (registered === undefined) throw new RangeError('request.clientId must name a client registered with this server');
+    // A grant of its own, as an authorization ends with: its context gives the token its `patient` claim
+    // (extraTokenClaims), and revoking it revokes the token (verifyAccessToken looks the grant up).
+    const grant = new provider.Grant({ accountId: options.user.id, clientId: client.clientId });
+    grant.addResourceScope(fhirBaseUrl, scopes);
+    const grantId = await grant.save();
+    grants.bindGrant(grantId, { patient, needPatientBanner: true });
+    // The resource server the provider's resourceIndicators.getResourceServerInfo gives every client (smart-auth-provider.ts).
+    const resourceServer = new provider.ResourceServer(fhirBaseUrl, {
+      scope: [...client.resourceScopes].join(' '),
+      audience: fhirBaseUrl,
+      accessTokenFormat: 'jwt',
+      accessTokenTTL: accessTokenTtlSeconds,
+      jwt: { sign: { alg: SIGNING_ALG } },
+    });
+    const token = new provider.AccessToken({ accountId: options.user.id, client: registered, grantId, gty: 'ehr_token_service', resourceServer });
+    token.scope = grant.getResourceScopeFiltered(fhirBaseUrl, scopes);
+    // Saving signs the JWT and emits access_token.issued, which binds its jti to the grant (smart-auth-provider.ts).
+    const accessToken = await token.save();
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: token.expiration, scope: token.scope };
+  }
+
   let closing: Promise<void> | undefined;
   return {
     issuer,
     smartConfiguration,
     createLaunch: (context) => launches.create(parseLaunchContext(context)),
     verifyAccessToken,
+    issueAccessToken,
     close: () =>
       (closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

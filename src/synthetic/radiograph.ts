@@ -124,7 +124,7 @@ function header(patient: SyntheticPatient, a: Acquisition): DicomAttributes {
     ContentDate: a.studyDate,
     ContentTime: '101532',
     StudyDescription: 'XR LUMBAR SPINE',
-    SeriesDescription: 'L-SPINE LAT',
+    SeriesDescription: a.phantom.view === 'ap' ? 'L-SPINE AP' : 'L-SPINE LAT',
     PatientName: `Synthetic^${patient.id}`,
     PatientID: patient.id,
     PatientBirthDate: `${birthYear}0101`,
@@ -136,8 +136,10 @@ function header(patient: SyntheticPatient, a: Acquisition): DicomAttributes {
     ImageType: ['ORIGINAL', 'PRIMARY'],
     ImageComments: 'SYNTHETIC PHANTOM, NOT A PATIENT IMAGE',
     BodyPartExamined: 'LSPINE',
-    ViewPosition: 'LL',
-    ViewCodeSequence: [{ CodeValue: '399067008', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Lateral' }],
+    // The demo's AP-only patient is rendered with view 'ap'; every cohort patient is lateral.
+    ...(a.phantom.view === 'ap'
+      ? { ViewPosition: 'AP', ViewCodeSequence: [{ CodeValue: '399348003', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Antero-posterior' }] }
+      : { ViewPosition: 'LL', ViewCodeSequence: [{ CodeValue: '399067008', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Lateral' }] }),
     KVP: a.kvp,
     DistanceSourceToDetector: 1150,
     ...(a.modality === 'DX'

@@ -16,10 +16,10 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Writes a full-page screenshot to test-results/smart-app/<name>.png and returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  const path = join(ARTIFACTS_DIR, `${name}.png`);
+/** Writes a full-page screenshot to <dir>/<name>.png (default test-results/smart-app/) and returns its path. */
+export async function screenshot(page: Page, name: string, dir: string = ARTIFACTS_DIR): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
 }
