@@ -10,7 +10,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { FhirResource, Practitioner } from 'fhir/r4.js';
+import type { Practitioner } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config.js';
 import { createServing, type Serving } from '../serve.js';
@@ -83,13 +83,6 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-async function seed(fhir: DevFhirServer, resources: readonly FhirResource[]): Promise<void> {
-  // The EHR simulator is the system of record: it writes its charts straight into the repository.
-  await fhir.repository.withSeeding(async () => {
-    for (const resource of resources) await fhir.repository.updateResource(resource as Parameters<DevFhirServer['repository']['updateResource']>[0]);
-  });
-}
-
 /** Runs `work` over items, at most `limit` at a time. */
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -147,7 +140,8 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     });
     cleanups.push(() => smartFhir.close());
     const practitioner: Practitioner = { resourceType: 'Practitioner', id: DEMO_USER.id, name: [{ prefix: ['Dr.'], given: ['Dana'], family: 'Demo' }] };
-    await seed(smartFhir.fhir, [practitioner, ...patients.flatMap((p) => p.resources)]);
+    // The EHR simulator is the system of record: its charts go straight into the repository.
+    await smartFhir.fhir.seed([practitioner, ...patients.flatMap((p) => p.resources)]);
     progress(`Seeded ${patients.length} synthetic patients (charts as of ${asOf.toISOString().slice(0, 10)}).`);
 
     if (orthanc) {

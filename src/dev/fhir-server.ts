@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import cors from 'cors';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestSecurity, Resource } from 'fhir/r4.js';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestSecurity, FhirResource, Resource } from 'fhir/r4.js';
 import type { FhirRequest, FhirResponse, MemoryRepository } from '@medplum/fhir-router';
 import { internalError, operationOutcome, OutcomeError } from '../cds/outcomes.js';
 import { authenticate, authorizeCall, FhirAccessError, screenAnswer } from './smart-auth-fhir-guard.js';
@@ -56,6 +56,11 @@ export interface DevFhirServerOptions {
 export interface DevFhirServer {
   readonly baseUrl: string;
   readonly repository: MemoryRepository;
+  /**
+   * Writes resources straight into the repository (create or replace by id), past HTTP and any token
+   * check: the system of record's own writes (test fixtures, the demo's charts).
+   */
+  seed(resources: readonly FhirResource[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -267,6 +272,10 @@ export async function startDevFhirServer(options: DevFhirServerOptions = {}): Pr
   return {
     baseUrl,
     repository,
+    seed: (resources) =>
+      repository.withSeeding(async () => {
+        for (const resource of resources) await repository.updateResource(resource as unknown as MedplumResource);
+      }),
     close: () =>
       (closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

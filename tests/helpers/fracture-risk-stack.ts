@@ -136,12 +136,6 @@ async function lateBoundServer(): Promise<{ url: string; bind(handler: RequestLi
   };
 }
 
-async function seed(fhir: DevFhirServer, resources: readonly FhirResource[]): Promise<void> {
-  await fhir.repository.withSeeding(async () => {
-    for (const resource of resources) await fhir.repository.updateResource(resource as Parameters<DevFhirServer['repository']['updateResource']>[0]);
-  });
-}
-
 function displayName(patient: { name?: { given?: string[]; family?: string }[] }): string {
   const name = patient.name?.[0];
   return [...(name?.given ?? []), name?.family ?? ''].join(' ').trim();
@@ -218,7 +212,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return { authorization: `Bearer ${(await token).access_token}` };
   };
   // With SMART on, the FHIR server takes no writes without a token: seed its repository directly.
-  const put = (resources: readonly FhirResource[]): Promise<void> => (smartFhir ? seed(fhir, resources) : transact(fhir.baseUrl, resources));
+  const put = (resources: readonly FhirResource[]): Promise<void> => (smartFhir ? fhir.seed(resources) : transact(fhir.baseUrl, resources));
   const prefetchFor = async (patientId: string, keys: readonly RecordKey[] = RECORD_KEYS): Promise<Record<string, FhirResource | null>> => {
     const headers = await readHeaders(patientId);
     const entries = await Promise.all(
