@@ -6,8 +6,6 @@
 // only the cache of rendered radiographs stays, so the next start is quick.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Practitioner } from 'fhir/r4.js';
@@ -18,6 +16,7 @@ import { demoAsOf, demoPatients, type DemoPatient } from './demo-scenarios.js';
 import { startEhrSimulator } from './ehr-simulator/ehr-simulator.js';
 import { createSimulatorKey } from './ehr-simulator/simulator-key.js';
 import type { DevFhirServer } from './fhir-server.js';
+import { listenLate } from './late-bound-server.js';
 import { startOrthanc, type RunningOrthanc } from './orthanc.js';
 import type { SmartAuthServer } from './smart-auth-server.js';
 import { startSmartFhir } from './smart-fhir.js';
@@ -65,24 +64,6 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-/** An HTTP server listening before its handler exists: the service's configuration needs its URL first. */
-async function listenLate(host: string, port: number): Promise<{ server: Server; url: string; bind(handler: RequestListener): void }> {
-  let handler: RequestListener | undefined;
-  const server = createServer((req, res) => (handler ? handler(req, res) : res.writeHead(503).end()));
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolvePromise());
-  });
-  return { server, url: `http://${host}:${(server.address() as AddressInfo).port}`, bind: (h) => void (handler = h) };
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolvePromise) => {
-    server.close(() => resolvePromise());
-    server.closeAllConnections();
-  });
-}
-
 /** Runs `work` over items, at most `limit` at a time. */
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -106,7 +87,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     cleanups.push(() => rm(workDir, { recursive: true, force: true }));
 
     const cds = await listenLate(host, ports.cds);
-    cleanups.push(() => closeServer(cds.server));
+    cleanups.push(() => cds.close());
 
     let orthanc: RunningOrthanc | undefined;
     const wantOrthanc = options.orthanc ?? existsSync(ORTHANC_EXECUTABLE);
@@ -172,7 +153,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     cleanups.push(() => serving.close());
     cds.bind(serving.app.express);
     // Stop taking requests before the service's store and workers close (cleanups run last-in first-out).
-    cleanups.push(() => closeServer(cds.server));
+    cleanups.push(() => cds.close());
 
     const simulator = await startEhrSimulator({
       host,

@@ -4,8 +4,6 @@
 // independent expectation: the same patient's tensor made by `synth` (synthesizePatient), scored by a
 // model runtime of the test's own.
 import assert from 'node:assert/strict';
-import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Bundle, BundleEntry, FhirResource, Resource } from 'fhir/r4.js';
 import type { Logger } from 'pino';
@@ -13,6 +11,7 @@ import supertest from 'supertest';
 import type { Config } from '../../src/config.js';
 import { startDevFhirServer, type DevFhirServer, type RecordedRequest } from '../../src/dev/fhir-server.js';
 import type { SmartAuthServer } from '../../src/dev/smart-auth-server.js';
+import { listenLate } from '../../src/dev/late-bound-server.js';
 import { startSmartFhir } from '../../src/dev/smart-fhir.js';
 import { startOrthanc, type RunningOrthanc } from '../../src/dev/orthanc.js';
 import { RECORD_KEYS, recordQuery, type RecordKey } from '../../src/fhir/record-queries.js';
@@ -117,25 +116,6 @@ async function transact(baseUrl: string, resources: readonly FhirResource[]): Pr
   assert.equal(response.status, 200, await response.clone().text());
 }
 
-/** An HTTP server on a loopback port whose handler is set later (the service's config needs its URL first). */
-async function lateBoundServer(): Promise<{ url: string; bind(handler: RequestListener): void; close(): Promise<void> }> {
-  let handler: RequestListener | undefined;
-  const server = createServer((req, res) => {
-    if (handler) return handler(req, res);
-    res.writeHead(503).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bind: (h) => void (handler = h),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
 function displayName(patient: { name?: { given?: string[]; family?: string }[] }): string {
   const name = patient.name?.[0];
   return [...(name?.given ?? []), name?.family ?? ''].join(' ').trim();
@@ -145,7 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const fhirRequests: RecordedRequest[] = [];
   const onRequest = (r: RecordedRequest): void => void fhirRequests.push(r);
   const loaded: { id: string; name: string }[] = [];
-  const listener = options.smart ? await lateBoundServer() : undefined;
+  const listener = options.smart ? await listenLate('127.0.0.1', 0) : undefined;
   const appBaseUrl = listener?.url;
   const smartFhir = options.smart
     ? await startSmartFhir({
