@@ -6,7 +6,7 @@ import type { Link } from '../../../cds/types.js';
 import type { ActionResult, ApplyResponse, CardEntry, FeedbackResult, HookRunResponse, ServiceCall } from '../api-contract.js';
 import { byUrgency, formatMs, indicatorOf, linksOf, plural, reasonLabel, sourceLink, suggestionKey } from './card-view.js';
 import { sanitizedDetail } from './detail.js';
-import { h, type Control, type El } from './dom.js';
+import { h } from './dom.js';
 
 export interface CardHandlers {
   apply(entry: CardEntry, suggestionKey: string): Promise<ApplyResponse>;
@@ -34,16 +34,16 @@ function feedbackLine(feedback: FeedbackResult, outcome: 'accepted' | 'overridde
   return feedback.message ?? 'Feedback was not sent.';
 }
 
-function setStatus(element: El, text: string, tone: 'ok' | 'error' | 'busy'): void {
+function setStatus(element: HTMLElement, text: string, tone: 'ok' | 'error' | 'busy'): void {
   element.textContent = text;
   element.className = `action-status ${tone}`;
   element.hidden = false;
 }
 
-function suggestionsBlock(entry: CardEntry, n: number, handlers: CardHandlers): El | null {
+function suggestionsBlock(entry: CardEntry, n: number, handlers: CardHandlers): HTMLElement | null {
   const suggestions = entry.card.suggestions ?? [];
   if (suggestions.length === 0) return null;
-  const buttons: Control[] = [];
+  const buttons: HTMLButtonElement[] = [];
   const rows = suggestions.map((suggestion, i) => {
     const id = `card-${n}-suggestion-${i}`;
     const key = suggestionKey(suggestion.uuid, i);
@@ -51,7 +51,7 @@ function suggestionsBlock(entry: CardEntry, n: number, handlers: CardHandlers): 
       'button',
       { type: 'button', id, class: suggestion.isRecommended ? 'btn btn-primary' : 'btn btn-secondary', 'data-suggestion-uuid': key, 'aria-describedby': `${id}-result` },
       suggestion.label,
-    ) as Control;
+    );
     buttons.push(button);
     const result = h('p', { class: 'action-status', id: `${id}-result`, role: 'status', hidden: true });
     button.addEventListener('click', () => {
@@ -81,7 +81,7 @@ function suggestionsBlock(entry: CardEntry, n: number, handlers: CardHandlers): 
   return h('section', { class: 'card-suggestions', 'aria-label': 'Suggestions' }, h('ul', { class: 'suggestion-list' }, ...rows));
 }
 
-function linksBlock(entry: CardEntry, n: number, handlers: CardHandlers): El | null {
+function linksBlock(entry: CardEntry, n: number, handlers: CardHandlers): HTMLElement | null {
   const links = linksOf(entry.card);
   if (links.length === 0) return null;
   const items = links.map((view, i) => {
@@ -90,7 +90,7 @@ function linksBlock(entry: CardEntry, n: number, handlers: CardHandlers): El | n
       return h('li', {}, view.href === null ? h('span', { id }, `${view.label} (link not shown: not a web address)`) : h('a', { id, href: view.href, target: '_blank', rel: 'noopener noreferrer', 'data-link-type': 'absolute' }, view.label));
     }
     const status = h('span', { class: 'action-status', id: `${id}-status`, role: 'status', hidden: true });
-    const button = h('button', { type: 'button', id, class: 'link-button', 'data-link-type': 'smart' }, view.label) as Control;
+    const button = h('button', { type: 'button', id, class: 'link-button', 'data-link-type': 'smart' }, view.label);
     button.addEventListener('click', () => {
       button.disabled = true;
       setStatus(status, 'Launching the app…', 'busy');
@@ -110,18 +110,18 @@ function linksBlock(entry: CardEntry, n: number, handlers: CardHandlers): El | n
   return h('section', { class: 'card-links', 'aria-label': 'Links' }, h('ul', {}, ...items));
 }
 
-function dismissBlock(entry: CardEntry, n: number, article: El, handlers: CardHandlers): El {
+function dismissBlock(entry: CardEntry, n: number, article: HTMLElement, handlers: CardHandlers): HTMLElement {
   const reasons = entry.card.overrideReasons ?? [];
-  const toggle = h('button', { type: 'button', class: 'btn btn-quiet', id: `card-${n}-dismiss`, 'aria-expanded': 'false', 'aria-controls': `card-${n}-dismiss-form` }, 'Dismiss…') as Control;
+  const toggle = h('button', { type: 'button', class: 'btn btn-quiet', id: `card-${n}-dismiss`, 'aria-expanded': 'false', 'aria-controls': `card-${n}-dismiss-form` }, 'Dismiss…');
   const select = h(
     'select',
     { id: `card-${n}-reason`, 'aria-describedby': `card-${n}-dismiss-error` },
     h('option', { value: '' }, reasons.length > 0 ? 'Choose a reason…' : 'No reason'),
     ...reasons.map((r) => h('option', { value: r.code ?? '' }, reasonLabel(r))),
-  ) as Control;
-  const comment = h('textarea', { id: `card-${n}-comment`, rows: 2, maxlength: 4000 }) as Control;
+  );
+  const comment = h('textarea', { id: `card-${n}-comment`, rows: 2, maxlength: 4000 });
   const error = h('p', { class: 'action-status error', id: `card-${n}-dismiss-error`, role: 'alert', hidden: true });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: `card-${n}-dismiss-submit` }, 'Dismiss card') as Control;
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary', id: `card-${n}-dismiss-submit` }, 'Dismiss card');
   const cancel = h('button', { type: 'button', class: 'btn btn-quiet' }, 'Cancel');
   const form = h(
     'form',
@@ -176,7 +176,7 @@ function dismissBlock(entry: CardEntry, n: number, article: El, handlers: CardHa
   return h('div', { class: 'card-dismiss' }, toggle, form, status);
 }
 
-function cardElement(entry: CardEntry, n: number, handlers: CardHandlers): El {
+function cardElement(entry: CardEntry, n: number, handlers: CardHandlers): HTMLElement {
   const { card } = entry;
   const { indicator, word, symbol } = indicatorOf(card);
   const source = sourceLink(card);
@@ -211,7 +211,7 @@ function cardElement(entry: CardEntry, n: number, handlers: CardHandlers): El {
   return article;
 }
 
-function exchangeBlock(call: ServiceCall): El {
+function exchangeBlock(call: ServiceCall): HTMLElement {
   const { exchange } = call;
   const json = (value: unknown): string => JSON.stringify(value, null, 2);
   const prefetch = exchange.prefetch.sent.length > 0 ? `sent: ${exchange.prefetch.sent.join(', ')}` : 'none sent';
@@ -231,7 +231,7 @@ function exchangeBlock(call: ServiceCall): El {
   );
 }
 
-function callNotice(call: ServiceCall): El | null {
+function callNotice(call: ServiceCall): HTMLElement | null {
   const name = call.title ?? call.serviceId;
   if (call.error !== undefined) return h('div', { class: 'notice error', role: 'alert', 'data-service-id': call.serviceId }, h('strong', {}, `${name}: `), call.error);
   if (call.cards.length === 0) {
@@ -241,7 +241,7 @@ function callNotice(call: ServiceCall): El | null {
 }
 
 /** The run's header line, its cards, and a notice for each service without cards. */
-export function renderRun(run: HookRunResponse, handlers: CardHandlers): El[] {
+export function renderRun(run: HookRunResponse, handlers: CardHandlers): HTMLElement[] {
   const entries = byUrgency(run.services.flatMap((s) => s.cards));
   const what = run.hook === 'patient-view' ? 'Chart opened (patient-view)' : `Order selected (order-select): ${run.order ?? ''}`;
   const facts =
@@ -249,9 +249,9 @@ export function renderRun(run: HookRunResponse, handlers: CardHandlers): El[] {
       ? [formatMs(run.totalMs)]
       : [plural(run.services.length, 'service'), plural(entries.length, 'card'), formatMs(run.totalMs), run.prefetchSent ? 'prefetch sent' : 'no prefetch (the service read FHIR itself)'];
   const header = h('div', { class: 'run-header', id: 'run-header' }, h('p', { class: 'run-what' }, what), h('p', { class: 'run-facts', id: 'run-facts' }, facts.join(' · ')));
-  const blocks: El[] = [header];
+  const blocks: HTMLElement[] = [header];
   if (run.error !== undefined) blocks.push(h('div', { class: 'notice error', role: 'alert', id: 'run-error' }, run.error));
-  blocks.push(...run.services.map(callNotice).filter((n): n is El => n !== null));
+  blocks.push(...run.services.map(callNotice).filter((n): n is HTMLElement => n !== null));
   blocks.push(...entries.map((entry, n) => cardElement(entry, n, handlers)));
   if (run.services.length > 0) blocks.push(h('div', { class: 'exchanges' }, ...run.services.map(exchangeBlock)));
   return blocks;

@@ -2,11 +2,11 @@
 // observations, orders, family history), from the server's ChartSummary.
 import type { ChartSummary, CodedEntry } from '../api-contract.js';
 import { formatDate } from './card-view.js';
-import { h, type El } from './dom.js';
+import { h } from './dom.js';
 
 const SEX: Readonly<Record<string, string>> = { female: 'Female', male: 'Male', other: 'Other', unknown: 'Sex unknown' };
 
-export function banner(summary: ChartSummary): El {
+export function banner(summary: ChartSummary): HTMLElement {
   const { patient } = summary;
   const facts = [
     patient.sex === null ? 'Sex not recorded' : (SEX[patient.sex] ?? patient.sex),
@@ -24,16 +24,16 @@ export function banner(summary: ChartSummary): El {
 
 const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
-function entryItem(entry: CodedEntry): El {
+function entryItem(entry: CodedEntry): HTMLElement {
   const meta = [entry.detail, entry.date ? formatDate(entry.date) : undefined, entry.status].filter((m): m is string => Boolean(m));
   return h('li', { 'data-reference': entry.reference }, h('span', { class: 'entry-text' }, capitalised(entry.text)), meta.length > 0 ? h('span', { class: 'entry-meta' }, meta.join(' · ')) : null);
 }
 
-function panel(id: string, title: string, content: El): El {
+function panel(id: string, title: string, content: HTMLElement): HTMLElement {
   return h('section', { class: 'panel', id: `panel-${id}`, 'aria-labelledby': `panel-${id}-title` }, h('h3', { id: `panel-${id}-title` }, title), content);
 }
 
-function entryList(entries: readonly CodedEntry[], empty: string): El {
+function entryList(entries: readonly CodedEntry[], empty: string): HTMLElement {
   if (entries.length === 0) return h('p', { class: 'empty' }, empty);
   return h('ul', { class: 'entries' }, ...entries.map(entryItem));
 }
@@ -46,9 +46,9 @@ const DXA_SITES: Readonly<Record<string, string>> = {
   other: 'Other site',
 };
 
-function boneHealth(summary: ChartSummary): El {
+function boneHealth(summary: ChartSummary): HTMLElement {
   const { dxa, frax } = summary.boneHealth;
-  const items: El[] = dxa.map((d) =>
+  const items: HTMLElement[] = dxa.map((d) =>
     h(
       'li',
       { 'data-reference': d.reference },
@@ -64,7 +64,7 @@ function boneHealth(summary: ChartSummary): El {
   return h('ul', { class: 'entries' }, ...items);
 }
 
-export function chartPanels(summary: ChartSummary): El[] {
+export function chartPanels(summary: ChartSummary): HTMLElement[] {
   return [
     panel('problems', 'Problems', entryList(summary.problems, 'No problems recorded.')),
     panel('medications', 'Medications', entryList(summary.medications, 'No medications recorded.')),

@@ -2,7 +2,7 @@
 // short allow-list, so that no markup from a CDS service reaches the DOM unsanitised even if the
 // markdown step let something through. Links open in a new tab without opener or referrer.
 import DOMPurify from 'dompurify';
-import { h, type El, type HtmlSink } from './dom.js';
+import { h } from './dom.js';
 import { markdownToHtml, safeUrl } from './markdown.js';
 
 const ALLOWED_TAGS = ['p', 'br', 'strong', 'em', 'del', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'a', 'hr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
@@ -12,8 +12,7 @@ let hooked = false;
 function addLinkHook(): void {
   if (hooked) return;
   hooked = true;
-  DOMPurify.addHook('afterSanitizeAttributes', (node: unknown) => {
-    const element = node as El & { tagName?: string };
+  DOMPurify.addHook('afterSanitizeAttributes', (element) => {
     if (element.tagName !== 'A') return;
     const href = safeUrl(element.getAttribute('href'));
     if (href === null) element.removeAttribute('href');
@@ -22,10 +21,10 @@ function addLinkHook(): void {
   });
 }
 
-export function sanitizedDetail(markdown: string, id: string): El {
+export function sanitizedDetail(markdown: string, id: string): HTMLElement {
   addLinkHook();
   const html = DOMPurify.sanitize(markdownToHtml(markdown), { ALLOWED_TAGS, ALLOWED_ATTR, ALLOW_DATA_ATTR: false, ALLOW_ARIA_ATTR: false });
-  const container = h('div', { class: 'card-detail', id }) as HtmlSink;
+  const container = h('div', { class: 'card-detail', id });
   container.innerHTML = html;
   return container;
 }

@@ -6,7 +6,7 @@ import { api } from './api.js';
 import { renderRun, type CardHandlers } from './cards.js';
 import { plural } from './card-view.js';
 import { banner, chartPanels } from './chart.js';
-import { byId, doc, h, win, type Control, type El } from './dom.js';
+import { byId, h } from './dom.js';
 
 let session: SessionResponse | undefined;
 let current: string | undefined;
@@ -14,7 +14,7 @@ let current: string | undefined;
 let generation = 0;
 
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : 'Something went wrong.');
-const toolbarButtons = (): Control[] => ['fire-patient-view', 'fire-order-glucocorticoid', 'fire-order-dxa'].map((id) => byId<Control>(id));
+const toolbarButtons = (): HTMLButtonElement[] => ['fire-patient-view', 'fire-order-glucocorticoid', 'fire-order-dxa'].map((id) => byId(id, HTMLButtonElement));
 
 function setBusy(busy: boolean): void {
   for (const button of toolbarButtons()) button.disabled = busy;
@@ -52,7 +52,7 @@ function selectPatient(patient: PatientListItem): void {
   if (current === patient.id) return;
   current = patient.id;
   generation += 1;
-  for (const button of Array.from(byId('patient-list').querySelectorAll('button[data-patient-id]'))) {
+  for (const button of Array.from(byId('patient-list').querySelectorAll<HTMLButtonElement>('button[data-patient-id]'))) {
     if (button.dataset.patientId === patient.id) button.setAttribute('aria-current', 'true');
     else button.removeAttribute('aria-current');
   }
@@ -61,7 +61,7 @@ function selectPatient(patient: PatientListItem): void {
   byId('main').dataset.patientId = patient.id;
   byId('banner-slot').replaceChildren(h('div', { class: 'banner' }, h('h2', {}, patient.name), h('p', { class: 'banner-facts' }, 'Loading the chart…')));
   byId('chart-panels').replaceChildren();
-  doc.title = `${patient.name} — EHR simulator`;
+  document.title = `${patient.name} — EHR simulator`;
   idleResults();
   setBusy(false);
   void loadSummary(patient.id);
@@ -74,7 +74,7 @@ function handlersFor(patientId: string): CardHandlers {
       api.feedback({ serviceId: entry.serviceId, cardUuid: entry.key, outcome: 'overridden', ...(reasonCode === undefined ? {} : { reasonCode }), ...(comment.trim() === '' ? {} : { comment }) }),
     async launch(_entry, link) {
       // Opened now, while the click still counts as a user gesture, and pointed at the app once the launch exists.
-      const popup = win.open('about:blank', '_blank');
+      const popup = window.open('about:blank', '_blank');
       if (popup !== null) popup.opener = null;
       try {
         const { launchUrl } = await api.launch({ patientId, url: link.url, ...(link.appContext === undefined ? {} : { appContext: link.appContext }) });
@@ -105,7 +105,7 @@ async function fire(hook: 'patient-view' | 'order-select', order?: DraftOrderKin
   const patientId = current;
   if (patientId === undefined) return;
   const mine = generation;
-  const prefetch = byId<Control>('send-prefetch').checked;
+  const prefetch = byId('send-prefetch', HTMLInputElement).checked;
   const results = byId('cds-results');
   setBusy(true);
   results.dataset.state = 'loading';
@@ -125,11 +125,11 @@ async function fire(hook: 'patient-view' | 'order-select', order?: DraftOrderKin
 }
 
 /** Up/Down (and Home/End) move through the patient list; Enter or Space opens the patient. */
-function listKeys(event: { key?: string; target: unknown; preventDefault(): void }): void {
-  const buttons = Array.from(byId('patient-list').querySelectorAll('button[data-patient-id]'));
-  const at = buttons.indexOf(event.target as El);
+function listKeys(event: KeyboardEvent): void {
+  const buttons = Array.from(byId('patient-list').querySelectorAll<HTMLButtonElement>('button[data-patient-id]'));
+  const at = buttons.findIndex((button) => button === event.target);
   if (at < 0) return;
-  const next = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 }[event.key ?? ''];
+  const next = ({ ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: buttons.length - 1 } as Record<string, number | undefined>)[event.key];
   if (next === undefined) return;
   event.preventDefault();
   buttons[Math.max(0, Math.min(buttons.length - 1, next))]?.focus();
