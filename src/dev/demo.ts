@@ -96,8 +96,9 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       orthanc = await startOrthanc();
       cleanups.push(() => orthanc!.close());
     } else {
-      progress(`Orthanc is not installed (${ORTHANC_EXECUTABLE}): the demo runs without radiographs, so every patient gets "radiograph unavailable".`);
-      progress('  Install it with: sudo apt-get install -y orthanc orthanc-dicomweb orthanc-gdcm   (or run scripts/install-system-deps.sh)');
+      const why = options.orthanc === false ? 'Running without Orthanc (--no-orthanc)' : `Orthanc is not installed (${ORTHANC_EXECUTABLE})`;
+      progress(`${why}: the demo has no radiographs, so the patients the model would score get "radiograph unavailable"; the others keep their scenario's outcome.`);
+      if (options.orthanc !== false) progress('  Install it with: sudo apt-get install -y orthanc orthanc-dicomweb orthanc-gdcm   (or run scripts/install-system-deps.sh)');
     }
 
     const asOf = demoAsOf(now());

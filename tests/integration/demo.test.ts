@@ -38,16 +38,16 @@ after(async () => {
   await demo?.close();
 });
 
-async function outcome(patientId: string): Promise<AssessmentResponse> {
+async function outcome(patientId: string, of: Demo = demo): Promise<AssessmentResponse> {
   const { tokenResponse } = await smartLogin({
-    fhirBaseUrl: demo.urls.fhir,
+    fhirBaseUrl: of.urls.fhir,
     clientId: 'spine-fracture-risk',
-    redirectUri: `${demo.urls.cds}/smart-app/index.html`,
+    redirectUri: `${of.urls.cds}/smart-app/index.html`,
     scopes: ['openid', 'fhirUser', 'launch', 'patient/*.rs'],
-    launch: demo.auth.createLaunch({ patient: patientId }),
+    launch: of.auth.createLaunch({ patient: patientId }),
   });
-  const response = await fetch(`${demo.urls.cds}/api/patients/${patientId}/assessment`, {
-    headers: { authorization: `Bearer ${tokenResponse.access_token}`, 'x-fhir-server': demo.urls.fhir },
+  const response = await fetch(`${of.urls.cds}/api/patients/${patientId}/assessment`, {
+    headers: { authorization: `Bearer ${tokenResponse.access_token}`, 'x-fhir-server': of.urls.fhir },
   });
   assert.equal(response.status, 200, await response.clone().text());
   return (await response.json()) as AssessmentResponse;
@@ -89,6 +89,30 @@ describe('the demo', () => {
     const started = performance.now();
     await Promise.all(again.map((p) => p.radiograph()));
     assert.ok(performance.now() - started < 5_000, 'read from the cache, not rendered again');
+  });
+});
+
+describe('without Orthanc (--no-orthanc, or not installed)', () => {
+  it('says so, and runs on: patients the model would score get "radiograph unavailable", the others keep their outcome', async () => {
+    const progress: string[] = [];
+    const bare = await startDemo({ ports: { cds: 0, fhir: 0, ehr: 0, auth: 0 }, cacheDir, appDir: 'dist/smart-app', modelDir: 'models', orthanc: false, logger: createLogger('silent'), progress: (line) => void progress.push(line) });
+    try {
+      assert.equal(bare.urls.pacs, undefined);
+      assert.ok(progress.some((line) => /without Orthanc.*radiograph unavailable/.test(line)), progress.join('\n'));
+      assert.ok(!progress.some((line) => /Starting Orthanc/.test(line)), progress.join('\n'));
+      for (const patient of bare.patients) {
+        const result = await outcome(patient.id, bare);
+        assert.equal(result.status, 'not-assessed', `${patient.name}: no PACS, so no risk`);
+        const codes = result.status === 'not-assessed' ? result.reasons.map((r) => r.code) : [];
+        // Reasons found in the chart or the ImagingStudy come before the PACS is asked, so they are
+        // unchanged; the view is read from the PACS's DICOM metadata, so 'wrong-view' needs it too.
+        const needsPacs = 'band' in patient.expect || patient.expect.reason === 'wrong-view';
+        assert.deepEqual(codes, [needsPacs ? 'radiograph-unavailable' : patient.expect.reason], `${patient.name}: ${patient.scenario}`);
+      }
+      assert.equal((await fetch(`${bare.urls.ehr}/`)).status, 200, 'the EHR simulator runs');
+    } finally {
+      await bare.close();
+    }
   });
 });
 
