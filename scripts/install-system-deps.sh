@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages this project needs that a fresh machine may lack. Idempotent; needs root.
+#   --demo: only what the demo (scripts/quickstart.sh) runs on: the build tools and Orthanc, about a sixth
+#   of the whole download (the browser, PyTorch and the DICOM tools are for the tests).
 #   build tools: better-sqlite3 compiles its native addon from source (its prebuilt download is unreachable).
 #   orthanc, orthanc-dicomweb, orthanc-gdcm: the PACS the imaging tests and the demo start on loopback
 #     (DICOMweb for QIDO/WADO-RS; GDCM so it can transcode JPEG 2000 for clients that ask).
@@ -11,7 +13,12 @@
 #     It runs with /usr/bin/python3, whatever python3 comes first on PATH.
 set -euo pipefail
 
-packages=(python3 make g++ orthanc orthanc-dicomweb orthanc-gdcm dcmtk libgdcm-tools chromium fonts-liberation fonts-dejavu-core python3-torch python3-numpy)
+packages=(python3 make g++ orthanc orthanc-dicomweb orthanc-gdcm)
+case "${1:-}" in
+  --demo) ;;
+  '') packages+=(dcmtk libgdcm-tools chromium fonts-liberation fonts-dejavu-core python3-torch python3-numpy) ;;
+  *) echo "usage: $0 [--demo]" >&2; exit 2 ;;
+esac
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

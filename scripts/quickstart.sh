@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-system-deps.sh
+bash scripts/install-system-deps.sh --demo
 npm ci --no-audit --no-fund
 npm run build
 exec node dist/src/main.js demo
