@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
 # Installs the Debian packages this project needs that a fresh machine may lack. Idempotent; needs root.
-#   --demo: only what the demo (scripts/quickstart.sh) runs on: the build tools and Orthanc, about a sixth
-#   of the whole download (the browser, PyTorch and the DICOM tools are for the tests).
-#   build tools: better-sqlite3 compiles its native addon from source (its prebuilt download is unreachable).
-#   orthanc, orthanc-dicomweb, orthanc-gdcm: the PACS the imaging tests and the demo start on loopback
-#     (DICOMweb for QIDO/WADO-RS; GDCM so it can transcode JPEG 2000 for clients that ask).
-#   dcmtk, libgdcm-tools: dcmcrle/dcmcjpeg/dcmcjpls and gdcmconv write the compressed test fixtures,
-#     so the decoder is tested on files that other DICOM software produced.
-#   chromium, fonts-liberation, fonts-dejavu-core: the browser (and fonts for its screenshots) that the
-#     SMART app's end-to-end tests and benchmark drive through playwright-core, which never downloads one.
-#   python3-torch, python3-numpy: the training code (models/training/), whose smoke run is a test.
-#     It runs with /usr/bin/python3, whatever python3 comes first on PATH.
+# Usage: install-system-deps.sh [group...]   (no group: all of them, what the tests need)
+#   build: python3, make, g++ — better-sqlite3 compiles its native addon from source (its prebuilt
+#     download is unreachable).
+#   pacs: orthanc, orthanc-dicomweb, orthanc-gdcm — the PACS the imaging tests and the demo start on
+#     loopback (DICOMweb for QIDO/WADO-RS; GDCM so it can transcode JPEG 2000 for clients that ask).
+#   test: what only the tests use —
+#     dcmtk, libgdcm-tools: dcmcrle/dcmcjpeg/dcmcjpls and gdcmconv write the compressed test fixtures,
+#       so the decoder is tested on files that other DICOM software produced;
+#     chromium, fonts-liberation, fonts-dejavu-core: the browser (and fonts for its screenshots) that the
+#       SMART app's end-to-end tests and benchmark drive through playwright-core, which never downloads one;
+#     python3-torch, python3-numpy: the training code (models/training/), whose smoke run is a test.
+#       It runs with /usr/bin/python3, whatever python3 comes first on PATH.
+# The demo (scripts/quickstart.sh) needs build and pacs only: about a sixth of the whole download.
 set -euo pipefail
 
-packages=(python3 make g++ orthanc orthanc-dicomweb orthanc-gdcm)
-case "${1:-}" in
-  --demo) ;;
-  '') packages+=(dcmtk libgdcm-tools chromium fonts-liberation fonts-dejavu-core python3-torch python3-numpy) ;;
-  *) echo "usage: $0 [--demo]" >&2; exit 2 ;;
-esac
+declare -A groups=(
+  [build]='python3 make g++'
+  [pacs]='orthanc orthanc-dicomweb orthanc-gdcm'
+  [test]='dcmtk libgdcm-tools chromium fonts-liberation fonts-dejavu-core python3-torch python3-numpy'
+)
+wanted=("$@")
+((${#wanted[@]} > 0)) || wanted=(build pacs test)
+packages=()
+for group in "${wanted[@]}"; do
+  [[ -v "groups[$group]" ]] || { echo "usage: $0 [build|pacs|test]..." >&2; exit 2; }
+  read -ra members <<<"${groups[$group]}"
+  packages+=("${members[@]}")
+done
+
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

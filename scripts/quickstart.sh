@@ -5,7 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-system-deps.sh --demo
+# npm needs only the build tools; Orthanc installs meanwhile (on a fresh machine npm ci is most of the
+# wait, and compiling better-sqlite3 most of that).
+bash scripts/install-system-deps.sh build
+pacs_log=$(mktemp)
+bash scripts/install-system-deps.sh pacs >"$pacs_log" 2>&1 &
+pacs_pid=$!
 npm ci --no-audit --no-fund
 npm run build
+if ! wait "$pacs_pid"; then
+  cat "$pacs_log" >&2
+  echo "Installing Orthanc failed (above); the demo runs without radiographs." >&2
+fi
+rm -f "$pacs_log"
 exec node dist/src/main.js demo
