@@ -21,11 +21,11 @@ import {
 } from './cds/outcomes.js';
 import { cdsRouter, requestState, type RequestState } from './cds/routes.js';
 import type { ServiceRegistry } from './cds/service.js';
-import type { Config } from './config.js';
+import { assertServable, type Config } from './config.js';
 import { FhirClientFactory } from './fhir/client.js';
 import type { LoadedModel } from './model/model-registry.js';
 import { createMetrics, outcomeForStatus, type Metrics } from './ops/metrics.js';
-import type { Store } from './store/store.js';
+import { StoreUnavailableError, type Store } from './store/store.js';
 
 export interface AppDeps {
   registry: ServiceRegistry;
@@ -58,10 +58,16 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     let outcomeError: OutcomeError;
     if (error instanceof OutcomeError) outcomeError = error;
-    else {
+    else if (error instanceof StoreUnavailableError) {
+      // A host condition (lock, disk, permissions), not a bug: 503, and nothing was acknowledged.
+      logger.warn({ reqId: requestState(res).reqId, code: error.code, reason: error.message }, 'store unavailable');
+      outcomeError = serviceUnavailable('The store is unavailable; try again later');
+    } else {
       const { type, status } = (error ?? {}) as BodyParserError;
       if (type === 'entity.too.large') outcomeError = payloadTooLarge('Request body is larger than the configured limit');
       else if (type === 'entity.parse.failed') outcomeError = badRequest('Request body is not valid JSON');
+      // The router could not percent-decode a path parameter (`%E0%A4%A`); its message quotes the path, so it is not echoed.
+      else if (error instanceof URIError) outcomeError = badRequest('The request path is not valid percent-encoding');
       else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
         outcomeError = unsupportedMediaType('Unsupported body encoding or charset');
       } else if (type !== undefined && status !== undefined && status >= 400 && status < 500) {
@@ -83,10 +89,11 @@ function loggedPath(url: string): string {
 }
 
 export function createApp(config: Config, deps: AppDeps): CdsApp {
+  assertServable(config);
   const { logger, store, registry } = deps;
   const clock = deps.clock ?? (() => new Date());
   const metrics = deps.metrics ?? createMetrics({ defaultMetrics: config.metrics.enabled });
-  const authenticator = config.auth.disabled ? null : (deps.authenticator ?? createClientAuthenticator(config.auth, clock));
+  const authenticator = config.auth.disabled ? null : (deps.authenticator ?? createClientAuthenticator(config.auth, { tokenIds: store, clock }));
   const fhirClients = deps.fhirClients ?? new FhirClientFactory(config.fhir);
   let ready = true;
   // The request line is built only from fields chosen below (ids, status, timing); redaction, which
@@ -148,8 +155,8 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
     if (!ready) throw serviceUnavailable('shutting down');
     try {
       await store.ping();
-    } catch {
-      throw serviceUnavailable('store unavailable');
+    } catch (error) {
+      throw serviceUnavailable(error instanceof StoreUnavailableError ? error.message : 'store unavailable');
     }
     res.json({ status: 'ready' });
   });
@@ -181,6 +188,7 @@ export function createApp(config: Config, deps: AppDeps): CdsApp {
       metrics,
       checkResponses: config.mode === 'development',
       bodyLimit: config.server.bodyLimit,
+      maxJsonDepth: config.server.maxJsonDepth,
       ...(config.server.publicBaseUrl ? { publicBaseUrl: config.server.publicBaseUrl } : {}),
     }),
   );

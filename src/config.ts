@@ -34,6 +34,16 @@ export interface DicomwebEndpointEntry {
   auth: DicomwebAuth;
 }
 
+/** The right-patient rule for radiographs (imaging.patientIdentity; src/imaging/patient-identity.ts applies it). */
+export interface PatientIdentityRule {
+  /** Patient.identifier systems the DICOM PatientID is compared with; empty: any identifier, or the resource id. */
+  identifierSystems: string[];
+  /** Compare the birth date when both sides have one. */
+  birthDate: boolean;
+  /** Compare the family name when both sides have one. */
+  familyName: boolean;
+}
+
 export interface ImagingLimits {
   maxBytes: number;
   /** Rows × columns. */
@@ -109,9 +119,23 @@ export interface SmartAppSettings {
   explanationCache: number;
 }
 
+/** The HTTP listener (src/http-server.ts) and how requests are read. */
+export interface ServerSettings {
+  host: string;
+  port: number;
+  publicBaseUrl?: string;
+  bodyLimit: string;
+  trustProxy: boolean | string;
+  headersTimeoutMs: number;
+  /** Headers and body; at least headersTimeoutMs. */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxJsonDepth: number;
+}
+
 export interface Config {
   mode: 'production' | 'development';
-  server: { host: string; port: number; publicBaseUrl?: string; bodyLimit: string; trustProxy: boolean | string };
+  server: ServerSettings;
   cors: { origins: '*' | string[] };
   auth: {
     disabled: boolean;
@@ -119,11 +143,14 @@ export interface Config {
     maxTokenAgeSeconds: number;
     replayCacheSize: number;
     jwksTimeoutMs: number;
+    jwksCooldownMs: number;
+    jwksCacheMaxAgeMs: number;
     clients: TrustedClient[];
   };
-  fhir: { servers: FhirServerEntry[]; timeoutMs: number; maxPages: number };
+  fhir: { servers: FhirServerEntry[]; timeoutMs: number; maxPages: number; maxResponseBytes: number };
   imaging: {
     lookbackDays: number;
+    patientIdentity: PatientIdentityRule;
     dicomweb: { endpoints: DicomwebEndpointEntry[]; timeoutMs: number };
     limits: ImagingLimits;
   };
@@ -133,7 +160,7 @@ export interface Config {
   assessment: AssessmentConfig;
   services: Record<ServiceId, ServiceSwitches>;
   smartApp: SmartAppSettings;
-  store: { sqlitePath: string };
+  store: { sqlitePath: string; busyTimeoutMs: number; minFreeBytes: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   metrics: { enabled: boolean };
 }
@@ -217,6 +244,9 @@ function readFile(path: string): Json {
 
 /** Checks a schema cannot express; each names its key. */
 function checkSemantics(config: Config, env: NodeJS.ProcessEnv): void {
+  if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
+    throw new ConfigError('Invalid configuration: server.headersTimeoutMs must not exceed server.requestTimeoutMs');
+  }
   config.auth.clients.forEach((client, i) => {
     const key = `auth.clients[${i}]`;
     if (client.jwks && client.jwksUrl) throw new ConfigError(`Invalid configuration: ${key} has both jwks and jwksUrl; give one`);
@@ -244,6 +274,21 @@ function checkSemantics(config: Config, env: NodeJS.ProcessEnv): void {
       throw new ConfigError(`Invalid configuration: ${key}.auth names environment variable ${secretEnv}, which is not set`);
     }
   });
+}
+
+/**
+ * What production mode refuses to serve HTTP with (other commands, such as `score`, do not serve and
+ * are not held to it). Without publicBaseUrl the JWT `aud` and card links would come from the
+ * client's own Host header.
+ */
+export function assertServable(config: Config): void {
+  if (config.mode !== 'production') return;
+  if (config.auth.disabled) {
+    throw new ConfigError('Invalid configuration: auth.disabled is refused in production mode (set mode "development" for local use)');
+  }
+  if (config.server.publicBaseUrl === undefined) {
+    throw new ConfigError('Invalid configuration: server.publicBaseUrl is required in production mode (JWT aud and card links are built from it)');
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // check and evaluate models, generate the synthetic cohort, run the local FHIR server.
 import type { Server } from 'node:http';
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { assertServable, ConfigError, loadConfig, type Config } from './config.js';
 import { createLogDestination, createLogger } from './ops/logger.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { formatFeedbackSummary } from './store/feedback-report.js';
@@ -38,6 +38,7 @@ function port(value: string): number {
 
 async function serve(options: { config?: string }): Promise<void> {
   const config = configFrom(options.config);
+  assertServable(config); // before the models load, so a refused configuration fails at once
   const logger = createLogger(config.log.level, createLogDestination());
   if (config.auth.disabled) {
     logger.warn('client authentication is DISABLED (auth.disabled): any caller can invoke the services; never do this outside development');
@@ -45,13 +46,9 @@ async function serve(options: { config?: string }): Promise<void> {
     logger.warn('no trusted clients are configured (auth.clients): every CDS call will be refused with 401');
   }
   const { createServing } = await import('./serve.js');
+  const { startHttpServer } = await import('./http-server.js');
   const serving = await createServing(config, { logger });
-  const server: Server = serving.app.express.listen(config.server.port, config.server.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  server.requestTimeout = 60_000;
+  const server: Server = await startHttpServer(serving.app.express, config.server);
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : config.server.port;
   const services = serving.registry.discovery().services.map((s) => `${s.id}${config.services[s.id as keyof Config['services']]?.silent ? ' (silent)' : ''}`);
@@ -436,7 +433,7 @@ program
 try {
   await program.parseAsync();
 } catch (error) {
-  if (error instanceof ConfigError || (error instanceof Error && ['ServiceRegistryError', 'ModelCardError', 'CohortFormatError'].includes(error.name))) {
+  if (error instanceof ConfigError || (error instanceof Error && ['ServiceRegistryError', 'ModelCardError', 'CohortFormatError', 'StoreUnavailableError'].includes(error.name))) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

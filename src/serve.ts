@@ -85,7 +85,12 @@ export async function createPipeline(config: Config, options: ServingOptions): P
   const decodePool = createWorkerPool({ threads: config.workers.threads, maxQueue: config.workers.maxQueue });
   let store: Store;
   try {
-    store = new SqliteStore({ path: config.store.sqlitePath });
+    store = new SqliteStore({
+      path: config.store.sqlitePath,
+      busyTimeoutMs: config.store.busyTimeoutMs,
+      minFreeBytes: config.store.minFreeBytes,
+      onBackgroundError: (error) => logger.warn({ err: { name: error.name, message: error.message } }, 'issued-card index not written'),
+    });
   } catch (error) {
     // Else the worker threads keep a CLI process alive after it has reported the error.
     await runtime.close();
@@ -103,6 +108,7 @@ export async function createPipeline(config: Config, options: ServingOptions): P
     store,
     config: config.assessment,
     lookbackDays: config.imaging.lookbackDays,
+    patientIdentity: config.imaging.patientIdentity,
     allowsEndpoint: (address) => dicomweb.allows(address),
     clock,
     logger,

@@ -56,6 +56,7 @@ export interface Assessment {
   /** Hash of everything that determines it: the cache key, the `appContext`, the RiskAssessment identifier. */
   key: string;
   computedAt: string;
+  /** `age` in completed years (the model's fractional age is among `riskFactors`). */
   patient: { id: string; age: number; sex: 'female' | 'male' };
   fhirServer: string | null;
   model: ModelUsed;
@@ -125,6 +126,7 @@ const IMAGING_REASONS: Record<ImagingErrorCode, ReasonCode> = {
   'no-eligible-study': 'no-radiograph',
   'study-too-old': 'radiograph-too-old',
   'wrong-view': 'wrong-view',
+  'patient-mismatch': 'patient-mismatch',
   'no-dicomweb-endpoint': 'radiograph-unreachable',
   'endpoint-not-allowed': 'radiograph-unreachable',
   'fhir-error': 'radiograph-unavailable',

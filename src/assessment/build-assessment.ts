@@ -1,7 +1,7 @@
 // Assembles an Assessment from its parts (the chart as read, the radiograph chosen, the model's
 // prediction) and computes the key that identifies it. Pure.
 import { createHash } from 'node:crypto';
-import type { PatientRecord } from '../fhir/patient-record.js';
+import { ageInWholeYears, type PatientRecord } from '../fhir/patient-record.js';
 import type { FeatureValue } from '../model/covariates.js';
 import type { LoadedModel } from '../model/model-registry.js';
 import type { Prediction } from '../model/model-runtime.js';
@@ -96,7 +96,8 @@ export interface KeyParts {
 export function assessmentKey(parts: KeyParts): string {
   const { card } = parts.model;
   const content = [
-    1,
+    // 2: the Assessment's patient.age became completed years (a stored 1 would quote 65 for a 64-year-old).
+    2,
     parts.patientId,
     parts.fhirServer,
     parts.sopInstanceUid,
@@ -156,7 +157,7 @@ export function buildAssessment(parts: AssessmentParts): Assessment {
   return {
     key: parts.key,
     computedAt: parts.computedAt.toISOString(),
-    patient: { id: parts.patientId, age: parts.record.factors.age.value as number, sex: parts.record.factors.sex.value as 'female' | 'male' },
+    patient: { id: parts.patientId, age: ageInWholeYears(parts.record) as number, sex: parts.record.factors.sex.value as 'female' | 'male' },
     fhirServer: parts.fhirServer,
     model: modelUsed(parts.model),
     image: {

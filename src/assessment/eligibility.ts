@@ -2,7 +2,7 @@
 // "consider DXA" card noise (known osteoporosis, osteoporosis treatment, a recent DXA). Pure; every
 // rule returns a reason code, and nothing here needs the radiograph, so a suppressed patient costs
 // no PACS traffic.
-import type { PatientRecord } from '../fhir/patient-record.js';
+import { ageInWholeYears, type PatientRecord } from '../fhir/patient-record.js';
 import type { ModelCard } from '../model/model-card.js';
 import type { Reason } from './assessment.js';
 
@@ -20,11 +20,11 @@ function monthsBetween(earlier: string, later: Date): number | null {
 
 /** Reasons the patient is outside the model card's population (age in whole years, sex). */
 export function populationReasons(record: PatientRecord, population: ModelCard['intendedUse']['population']): Reason[] {
-  const { age, sex } = record.factors;
+  const { sex } = record.factors;
+  const years = ageInWholeYears(record);
   const reasons: Reason[] = [];
-  if (age.value === null) reasons.push({ code: 'age-unknown', detail: 'the chart has no usable birth date' });
+  if (years === null) reasons.push({ code: 'age-unknown', detail: 'the chart has no usable birth date' });
   else {
-    const years = Math.floor(age.value);
     if (years < population.minAge || years > population.maxAge) {
       reasons.push({ code: 'age-out-of-range', detail: `the model is for ages ${population.minAge}-${population.maxAge}` });
     }

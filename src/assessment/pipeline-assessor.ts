@@ -9,12 +9,13 @@
 import type { Bundle } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import { LRUCache } from 'lru-cache';
-import type { AssessmentConfig } from '../config.js';
+import type { AssessmentConfig, PatientIdentityRule } from '../config.js';
 import { FhirRequestError } from '../fhir/client.js';
 import { readPatientRecord, type PatientRecord } from '../fhir/patient-record.js';
 import { gatherChart } from '../fhir/record-queries.js';
 import { referencedId } from '../fhir/untrusted-json.js';
 import { ImagingError } from '../imaging/errors.js';
+import { expectedPatient } from '../imaging/patient-identity.js';
 import { loadImagingResources, noCandidateCode, selectCandidateSeries, type CandidateSeries } from '../imaging/study-selection.js';
 import { ModelInputError, ModelRunError } from '../model/errors.js';
 import type { ModelRuntime } from '../model/model-runtime.js';
@@ -36,6 +37,8 @@ export interface PipelineAssessorDeps {
   config: AssessmentConfig;
   /** imaging.lookbackDays: how far back a radiograph is looked for. */
   lookbackDays: number;
+  /** imaging.patientIdentity: how the radiograph is matched to the chart's patient. */
+  patientIdentity: PatientIdentityRule;
   /** The DICOMweb allow-list (study selection passes over endpoints it refuses). */
   allowsEndpoint: (address: string) => boolean;
   clock: () => Date;
@@ -94,6 +97,7 @@ export class PipelineAssessor implements Assessor {
       candidates: candidates.value,
       view: card.inputs.image.view,
       spec: card.inputs.image.preprocessing,
+      expectedPatient: expectedPatient(chart.resources.patient, request.patientId, this.deps.patientIdentity),
       signal,
     };
     let chosen;

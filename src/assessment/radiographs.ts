@@ -9,6 +9,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { ImagingError, type ImagingErrorCode } from '../imaging/errors.js';
 import type { WantedView } from '../imaging/instance-selection.js';
+import type { ExpectedPatient } from '../imaging/patient-identity.js';
 import type { PreprocessingRecord, PreprocessingSpec } from '../imaging/preprocessing.js';
 import type { RadiographProvenance, RadiographSource } from '../imaging/radiograph-source.js';
 import type { CandidateSeries } from '../imaging/study-selection.js';
@@ -27,6 +28,8 @@ export interface ImageRequest {
   candidates: readonly CandidateSeries[];
   view: WantedView;
   spec: PreprocessingSpec;
+  /** Who the image must be of (the chart's Patient under the configured rule). */
+  expectedPatient: ExpectedPatient;
   signal?: AbortSignal;
 }
 
@@ -51,9 +54,10 @@ interface Prepared {
 const hash = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
 /** Everything that decides which image is chosen and how it is prepared. */
-export function candidateFingerprint(request: Pick<ImageRequest, 'fhirServer' | 'patientId' | 'candidates' | 'view' | 'spec'>): string {
+export function candidateFingerprint(request: Pick<ImageRequest, 'fhirServer' | 'patientId' | 'candidates' | 'view' | 'spec' | 'expectedPatient'>): string {
   const candidates = request.candidates.map((c) => [c.imagingStudyReference, c.studyInstanceUid, c.seriesInstanceUid ?? null, c.wadoRsBaseUrl, c.started.toISOString(), c.bodySiteConfirmed]);
-  return hash([1, request.fhirServer, request.patientId, candidates, request.view, request.spec]);
+  // The identity is part of it: a corrected Patient (a merge, a new MRN) is checked against the image again.
+  return hash([2, request.fhirServer, request.patientId, candidates, request.view, request.spec, request.expectedPatient]);
 }
 
 export class RadiographCache {
@@ -121,6 +125,7 @@ export class RadiographCache {
           spec: request.spec,
           signal: request.signal,
           requireView: true,
+          expectedPatient: request.expectedPatient,
         });
       } catch (error) {
         if (error instanceof ImagingError) {

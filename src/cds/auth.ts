@@ -1,12 +1,15 @@
 // CDS client authentication (CDS Hooks 2.0.1 §Trusting CDS Clients): a JWT signed with an asymmetric
 // key of a configured issuer, aud = the URL called, exp/iat/jti required, jti never accepted twice.
 // Every failure becomes the same 401; the reason goes to the log only.
-// jose selects keys from JWKS (inline, URL, allow-listed jku) and caches remote ones; the signature is
-// checked with node:crypto (jws.ts) and the claims here, with jose's semantics (whole seconds).
+// jose selects keys from JWKS (inline, URL, allow-listed jku) and caches remote ones: a JWKS URL is
+// fetched again after jwksCacheMaxAgeMs, or when a token names an unknown kid (at most once per
+// jwksCooldownMs); jose never follows a redirect (fetch with redirect: 'manual', a 3xx is a failure).
+// The signature is checked with node:crypto (jws.ts) and the claims here, with jose's semantics
+// (whole seconds). Token ids are remembered in the store, so a replay is refused after a restart too.
 import { KeyObject, type webcrypto } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, type CompactJWSHeaderParameters, type JWTVerifyGetKey } from 'jose';
-import { LRUCache } from 'lru-cache';
 import type { Config, JwsAlgorithm, TrustedClient } from '../config.js';
+import type { Store } from '../store/store.js';
 import { verifyCompactSignature } from './jws.js';
 
 export type AuthFailure =
@@ -20,7 +23,9 @@ export type AuthFailure =
   | 'no-key-source'
   | 'invalid-token'
   | 'wrong-tenant'
-  | 'replayed-jti';
+  | 'replayed-jti'
+  /** The client has replayCacheSize unexpired token ids on record: refused rather than forget one early. */
+  | 'replay-cache-full';
 
 export class AuthError extends Error {
   override name = 'AuthError';
@@ -49,8 +54,17 @@ interface ClientKeys {
   onRecord?: JWTVerifyGetKey;
 }
 
-export function createClientAuthenticator(config: Config['auth'], clock: () => Date = () => new Date()): ClientAuthenticator {
-  const remote = (url: string): JWTVerifyGetKey => createRemoteJWKSet(new URL(url), { timeoutDuration: config.jwksTimeoutMs });
+export interface AuthenticatorDeps {
+  /** Where token ids are remembered (a store failure is rethrown, never taken as "not seen"). */
+  tokenIds: Pick<Store, 'claimTokenId'>;
+  clock?: () => Date;
+}
+
+export function createClientAuthenticator(config: Config['auth'], deps: AuthenticatorDeps): ClientAuthenticator {
+  const { tokenIds } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const remote = (url: string): JWTVerifyGetKey =>
+    createRemoteJWKSet(new URL(url), { timeoutDuration: config.jwksTimeoutMs, cooldownDuration: config.jwksCooldownMs, cacheMaxAge: config.jwksCacheMaxAgeMs });
   const clients = new Map<string, ClientKeys>(
     config.clients.map((client) => {
       let onRecord: JWTVerifyGetKey | undefined;
@@ -61,12 +75,6 @@ export function createClientAuthenticator(config: Config['auth'], clock: () => D
   );
   // One cached remote key set per allow-listed jku URL (bounded by configuration).
   const jkuKeySets = new Map<string, JWTVerifyGetKey>();
-  // A token stays acceptable until floor(now) - iat - tolerance > maxTokenAge, and its iat may be up to
-  // `tolerance` ahead when first seen: remember each jti for maxTokenAge + 2·tolerance + 1 s after that.
-  const seenJti = new LRUCache<string, true>({
-    max: config.replayCacheSize,
-    ttl: (config.maxTokenAgeSeconds + 2 * config.clockToleranceSeconds + 1) * 1000,
-  });
 
   function keySource({ client, onRecord }: ClientKeys, header: CompactJWSHeaderParameters): JWTVerifyGetKey {
     if (header.jku !== undefined) {
@@ -97,14 +105,21 @@ export function createClientAuthenticator(config: Config['auth'], clock: () => D
       const jwsHeader = header as CompactJWSHeaderParameters;
       const key = await resolveKey(keySource(keys, jwsHeader), jwsHeader);
       if (!(await verifyCompactSignature(token, alg as JwsAlgorithm, key))) throw new AuthError('invalid-token', 'signature');
-      const problem = claimProblem(payload, client.iss, audience, Math.floor(clock().getTime() / 1000), config);
+      const now = Math.floor(clock().getTime() / 1000);
+      const problem = claimProblem(payload, client.iss, audience, now, config);
       if (problem) throw new AuthError('invalid-token', problem);
 
       const tenant = typeof payload.tenant === 'string' ? payload.tenant : undefined;
       if (client.tenant !== undefined && tenant !== client.tenant) throw new AuthError('wrong-tenant');
-      const replayKey = `${client.iss}\u0000${payload.jti as string}`;
-      if (seenJti.has(replayKey)) throw new AuthError('replayed-jti');
-      seenJti.set(replayKey, true);
+      const claimed = await tokenIds.claimTokenId({
+        issuer: client.iss,
+        id: payload.jti as string,
+        expiresAt: refusedFrom(payload.exp as number, payload.iat as number, config),
+        now,
+        limit: config.replayCacheSize,
+      });
+      if (claimed === 'replayed') throw new AuthError('replayed-jti');
+      if (claimed === 'full') throw new AuthError('replay-cache-full');
       return tenant === undefined ? { iss: client.iss } : { iss: client.iss, tenant };
     },
   };
@@ -129,6 +144,15 @@ function decode(token: string): { header: Json; payload: Json } {
   }
 }
 
+/** Why no key was had, for the log: jose's code, with what went wrong fetching a JWKS URL (not 200, a redirect, refused). */
+function keyFailure(error: unknown): string {
+  const { code, message, cause } = error as { code?: string; message?: string; cause?: { code?: unknown } };
+  if (code === 'ERR_JOSE_GENERIC') return `${code}: ${message ?? ''}`;
+  if (code !== undefined) return code;
+  if (typeof cause?.code === 'string') return `JWKS fetch failed: ${cause.code}`;
+  return 'no key';
+}
+
 /** Imported keys are cached by jose; their node:crypto form is cached here against the same objects. */
 const keyObjects = new WeakMap<object, KeyObject>();
 
@@ -137,7 +161,7 @@ async function resolveKey(getKey: JWTVerifyGetKey, header: CompactJWSHeaderParam
   try {
     key = await getKey(header, { payload: '', signature: '' });
   } catch (error) {
-    throw new AuthError('invalid-token', (error as { code?: string }).code ?? 'no key');
+    throw new AuthError('invalid-token', keyFailure(error));
   }
   if (key instanceof KeyObject) return key;
   if (typeof key === 'object' && key !== null) {
@@ -152,6 +176,15 @@ async function resolveKey(getKey: JWTVerifyGetKey, header: CompactJWSHeaderParam
     }
   }
   throw new AuthError('invalid-token', 'unusable key');
+}
+
+/**
+ * The first whole second at which claimProblem refuses the token whatever the clock said at first use:
+ * exp + tolerance (expired), or one past iat + maxTokenAge + tolerance (too old). Its jti is remembered until then.
+ */
+function refusedFrom(exp: number, iat: number, config: Config['auth']): number {
+  const tolerance = config.clockToleranceSeconds;
+  return Math.min(Math.ceil(exp) + tolerance, Math.floor(iat) + config.maxTokenAgeSeconds + tolerance + 1);
 }
 
 /** The registered-claim checks of jwtVerify (jose semantics, whole seconds); a description of the first failure. */

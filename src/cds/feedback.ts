@@ -1,4 +1,6 @@
 // Feedback (CDS Hooks 2.0.1 §Feedback): validated, stored in one durable transaction, answered 200.
+// Items are stored under the service they were sent to; the store joins an item only to a card that
+// same service issued, so feedback naming another service's card counts as an unknown card.
 import type { FeedbackRecord, Store } from '../store/store.js';
 import type { ServiceRegistry } from './service.js';
 import { servicesWithId } from './invoke.js';

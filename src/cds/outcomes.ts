@@ -31,6 +31,10 @@ export const notFound = (message: string): OutcomeError => new OutcomeError(404,
 export const preconditionFailed = (message: string): OutcomeError =>
   new OutcomeError(412, operationOutcome('processing', message));
 
+/** The caller sets the `Allow` header; the outcome says the same. */
+export const methodNotAllowed = (allowed: readonly string[]): OutcomeError =>
+  new OutcomeError(405, operationOutcome('not-supported', `Method not allowed here; allowed: ${allowed.join(', ')}`));
+
 export const payloadTooLarge = (message: string): OutcomeError => new OutcomeError(413, operationOutcome('too-long', message));
 
 export const unsupportedMediaType = (message: string): OutcomeError =>

@@ -43,6 +43,9 @@ export interface CdsService<H extends HookName = HookName> {
   handle(context: HandlerContext<H>): Promise<CdsResponse>;
 }
 
+/** What a service id may be: one plain path segment, so its URL needs no percent-encoding (routes.ts refuses any other). */
+export const SERVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 export class ServiceRegistryError extends Error {
   override name = 'ServiceRegistryError';
 }
@@ -58,6 +61,7 @@ export class ServiceRegistry {
       const fail = (problem: string): never => {
         throw new ServiceRegistryError(`CDS service "${id}" (${hook}): ${problem}`);
       };
+      if (!SERVICE_ID_PATTERN.test(id)) fail(`the id must match ${String(SERVICE_ID_PATTERN)}`);
       if (!(HOOKS as readonly string[]).includes(hook)) fail(`hook "${hook}" is not supported`);
       const sameId = this.byId.get(id) ?? [];
       if (sameId.some((s) => s.definition.hook === hook)) fail('is registered twice for the same hook');

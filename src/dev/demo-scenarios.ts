@@ -172,14 +172,19 @@ function named(resources: FhirResource[], [given, family]: [string, string]): Fh
   return resources.map((r) => (r.resourceType === 'Patient' ? { ...r, name } : r));
 }
 
+/** Bumped whenever the rendered files change, so an older cache is not used. */
+const CACHE_FORMAT = 2;
+
 async function cachedRadiograph(patient: SyntheticPatient, definition: ScenarioDefinition, options: DemoDataOptions): Promise<Uint8Array> {
-  const dir = join(options.cacheDir, `seed-${DEMO_SEED}-${options.asOf.toISOString().slice(0, 10)}`);
+  const dir = join(options.cacheDir, `seed-${DEMO_SEED}-v${CACHE_FORMAT}-${options.asOf.toISOString().slice(0, 10)}`);
   const file = join(dir, `${patient.id}${definition.view ? `-${definition.view}` : ''}.dcm`);
   try {
     return new Uint8Array(await readFile(file));
   } catch {
     const base = acquisition(patient, options.asOf);
-    const part10 = await renderRadiograph(patient, definition.view ? { ...base, phantom: { ...base.phantom, view: definition.view } } : base);
+    // The file names the patient as the chart does, or the service's right-patient check refuses it.
+    const [given, family] = definition.name;
+    const part10 = await renderRadiograph(patient, { ...base, patientName: `${family}^${given}`, phantom: { ...base.phantom, view: definition.view ?? base.phantom.view } });
     await mkdir(dir, { recursive: true });
     // Written aside and renamed, so an interrupted run never leaves half a file in the cache.
     await writeFile(`${file}.partial`, part10);

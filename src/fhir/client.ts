@@ -1,11 +1,23 @@
-// FHIR REST access for the service: only allow-listed servers, a timeout on every request, bounded
-// paging that never leaves the server, and errors that carry a kind and status but never the URL
-// (URLs hold patient ids) or the token.
-import { Client } from 'fhir-kit-client';
+// FHIR REST access for the service: only allow-listed servers, a timeout on every request, a byte
+// cap on every answer, no redirects, bounded paging that never leaves the server, and errors that
+// carry a kind and status but never the URL (URLs hold patient ids) or the token.
+// Requests go through net/bounded-http.ts (undici) rather than fhir-kit-client, whose fetch follows
+// redirects (with the bearer token) and buffers whole answers with no size limit.
 import type { Bundle, FhirResource } from 'fhir/r4.js';
+import type { Dispatcher } from 'undici';
 import type { FhirServerEntry } from '../config.js';
+import { BaseUrlAllowList, isUnderBase, normalizeBaseUrl } from '../net/allow-list.js';
+import { send, TransportError } from '../net/bounded-http.js';
 
-export type FhirErrorKind = 'not-allowed' | 'timeout' | 'network' | 'http' | 'invalid-response';
+export { normalizeBaseUrl };
+
+/**
+ * `unavailable`: the server answered 429 or 503 (busy, or down for maintenance). It is not retried
+ * here: a hook has about half a second, Retry-After is given in seconds, and retrying at once adds
+ * load to a server that asked for less; the assessment reports the chart as unavailable and the
+ * next hook call (or the batch's next run) asks again.
+ */
+export type FhirErrorKind = 'not-allowed' | 'timeout' | 'network' | 'tls' | 'http' | 'unavailable' | 'too-large' | 'invalid-response';
 
 export class FhirRequestError extends Error {
   override name = 'FhirRequestError';
@@ -54,76 +66,58 @@ export interface FhirRestClient extends FhirClient {
   create(resource: FhirResource, options?: CreateOptions): Promise<CreateResult>;
 }
 
+/** The default of `fhir.maxResponseBytes`: a page of 200 Observations is about 200 kB, a whole unpaged 5,000-Observation chart under 4 MB. */
+export const DEFAULT_FHIR_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 export interface FhirClientFactoryOptions {
   servers: readonly FhirServerEntry[];
   timeoutMs: number;
   maxPages: number;
-}
-
-/** Canonical form for comparing server URLs: no credentials, query, fragment or trailing slash. */
-export function normalizeBaseUrl(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return undefined;
-  }
-  if ((parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.username || parsed.password) return undefined;
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`;
+  /** Largest answer accepted, counted while it streams (one page of a search); DEFAULT_FHIR_MAX_RESPONSE_BYTES if left out. */
+  maxResponseBytes?: number;
+  /** undici dispatcher (connection pool); the global one by default. */
+  dispatcher?: Dispatcher;
 }
 
 export class FhirClientFactory {
-  private readonly allowed: ReadonlySet<string>;
+  private readonly allowed: BaseUrlAllowList<FhirServerEntry>;
 
   constructor(private readonly options: FhirClientFactoryOptions) {
-    this.allowed = new Set(options.servers.flatMap((s) => normalizeBaseUrl(s.baseUrl) ?? []));
+    this.allowed = new BaseUrlAllowList(options.servers);
   }
 
-  /** True when configuration allows talking to this server (https, or http explicitly allowed). */
+  /** True when configuration allows talking to this server (https, or http explicitly allowed; exact match after normalising, see net/allow-list.ts). */
   allows(fhirServer: string): boolean {
-    const normalized = normalizeBaseUrl(fhirServer);
-    return normalized !== undefined && this.allowed.has(normalized);
+    return this.allowed.match(fhirServer) !== undefined;
   }
 
   /** A client for an allow-listed server; throws FhirRequestError('not-allowed') otherwise, before any I/O. */
   forServer(fhirServer: string, accessToken?: string): FhirRestClient {
-    const baseUrl = normalizeBaseUrl(fhirServer);
-    if (baseUrl === undefined || !this.allowed.has(baseUrl)) {
-      throw new FhirRequestError('not-allowed', 'FHIR server is not on the allow-list');
-    }
-    return new AllowListedClient(baseUrl, accessToken, this.options);
+    const match = this.allowed.match(fhirServer);
+    if (match === undefined) throw new FhirRequestError('not-allowed', 'FHIR server is not on the allow-list');
+    return new AllowListedClient(match.baseUrl, accessToken, this.options);
   }
-}
-
-interface ResponseError {
-  response?: { status?: number };
 }
 
 class AllowListedClient implements FhirRestClient {
-  private readonly client: Client;
+  private readonly maxBytes: number;
 
   constructor(
     readonly baseUrl: string,
-    accessToken: string | undefined,
+    private readonly accessToken: string | undefined,
     private readonly options: FhirClientFactoryOptions,
   ) {
-    this.client = new Client(accessToken ? { baseUrl, bearerToken: accessToken } : { baseUrl });
+    this.maxBytes = options.maxResponseBytes ?? DEFAULT_FHIR_MAX_RESPONSE_BYTES;
   }
 
   async get(relativeUrl: string, options: FhirRequestOptions = {}): Promise<FhirResource> {
-    assertRelative(relativeUrl);
-    const first = await this.fetch(relativeUrl, options.signal);
+    const first = await this.read(this.resolve(relativeUrl), options.signal);
     if (first.resourceType !== 'Bundle' || first.type !== 'searchset') return first;
     return this.completePages(first, options.signal);
   }
 
   async searchPage(relativeUrl: string, options: FhirRequestOptions = {}): Promise<SearchPage> {
-    assertRelative(relativeUrl);
-    // A relative URL can still climb out of the base path (`../`): resolve it and check.
-    if (!this.isOnServer(new URL(relativeUrl, `${this.baseUrl}/`).href)) {
-      throw new FhirRequestError('not-allowed', 'only URLs relative to the FHIR server are fetched');
-    }
-    const bundle = await this.fetch(relativeUrl, options.signal);
+    const bundle = await this.read(this.resolve(relativeUrl), options.signal);
     if (bundle.resourceType !== 'Bundle' || bundle.type !== 'searchset') throw new FhirRequestError('invalid-response', 'search answer is not a searchset Bundle');
     const next = bundle.link?.find((l) => l.relation === 'next')?.url;
     return { bundle, next: next ? this.relativeToBase(next) : null };
@@ -132,38 +126,40 @@ class AllowListedClient implements FhirRestClient {
   async create(resource: FhirResource, options: CreateOptions = {}): Promise<CreateResult> {
     if (!/^[A-Z][A-Za-z]+$/.test(resource.resourceType)) throw new TypeError('resource.resourceType is not a FHIR resource type');
     const headers: Record<string, string> = { 'content-type': 'application/fhir+json', prefer: 'return=minimal', ...(options.ifNoneExist ? { 'if-none-exist': options.ifNoneExist } : {}) };
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    let result: Awaited<ReturnType<Client['request']>>;
-    try {
-      result = await this.client.request(resource.resourceType, {
-        method: 'POST',
-        body: resource,
-        options: { headers, signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout },
-      });
-    } catch (error) {
-      throw classify(error);
-    }
-    const status = Client.httpFor(result).response?.status;
+    const { status } = await this.exchange('POST', this.resolve(resource.resourceType), options.signal, { headers, body: JSON.stringify(resource) });
     return { created: status === 201 };
+  }
+
+  /** A URL relative to the base, resolved and checked to stay below it (`../` could climb out). */
+  private resolve(relativeUrl: string): string {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(relativeUrl) || relativeUrl.startsWith('//')) {
+      throw new FhirRequestError('not-allowed', 'only URLs relative to the FHIR server are fetched');
+    }
+    const url = new URL(`${this.baseUrl}/${relativeUrl.replace(/^\/+/, '')}`);
+    if (!isUnderBase(url, this.baseUrl)) throw new FhirRequestError('not-allowed', 'only URLs relative to the FHIR server are fetched');
+    return url.href;
   }
 
   /** A `next` link as a URL relative to the base; refuses links to any other server. */
   private relativeToBase(url: string): string {
-    if (!this.isOnServer(url)) throw new FhirRequestError('invalid-response', 'next link points outside the FHIR server');
+    if (!isUnderBase(url, this.baseUrl)) throw new FhirRequestError('invalid-response', 'next link points outside the FHIR server');
     const parsed = new URL(url);
     const basePath = new URL(this.baseUrl).pathname.replace(/\/+$/, '');
     return `${parsed.pathname.slice(basePath.length).replace(/^\/+/, '')}${parsed.search}`;
   }
 
-  /** Appends the entries of `next` pages, up to maxPages in all, refusing links to any other server. */
+  /**
+   * Appends the entries of `next` pages, up to maxPages in all, refusing links to any other server.
+   * A page that fails fails the whole search: a chart silently cut short would look complete.
+   */
   private async completePages(first: Bundle, signal: AbortSignal | undefined): Promise<Bundle> {
     const entries = [...(first.entry ?? [])];
     let page: Bundle = first;
     for (let pages = 1; pages < this.options.maxPages; pages++) {
       const next = page.link?.find((l) => l.relation === 'next')?.url;
       if (!next) break;
-      if (!this.isOnServer(next)) throw new FhirRequestError('invalid-response', 'next link points outside the FHIR server');
-      const fetched = await this.fetch(next, signal);
+      if (!isUnderBase(next, this.baseUrl)) throw new FhirRequestError('invalid-response', 'next link points outside the FHIR server');
+      const fetched = await this.read(new URL(next).href, signal);
       if (fetched.resourceType !== 'Bundle') throw new FhirRequestError('invalid-response', 'next page is not a Bundle');
       entries.push(...(fetched.entry ?? []));
       page = fetched;
@@ -173,45 +169,58 @@ class AllowListedClient implements FhirRestClient {
     return { ...rest, ...(selfLink?.length ? { link: selfLink } : {}), entry: entries };
   }
 
-  private isOnServer(url: string): boolean {
-    try {
-      const parsed = new URL(url);
-      const path = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-      return !parsed.username && !parsed.password && (path === this.baseUrl || path.startsWith(`${this.baseUrl}/`));
-    } catch {
-      return false;
-    }
-  }
-
-  private async fetch(url: string, deadline: AbortSignal | undefined): Promise<FhirResource> {
-    let result: unknown;
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    try {
-      result = await this.client.request(url, { options: { signal: deadline ? AbortSignal.any([timeout, deadline]) : timeout } });
-    } catch (error) {
-      throw classify(error);
-    }
-    if (result === null || typeof result !== 'object' || typeof (result as { resourceType?: unknown }).resourceType !== 'string') {
+  private async read(url: string, signal: AbortSignal | undefined): Promise<FhirResource> {
+    const { body } = await this.exchange('GET', url, signal);
+    if (body === null || typeof body !== 'object' || typeof (body as { resourceType?: unknown }).resourceType !== 'string') {
       throw new FhirRequestError('invalid-response', 'FHIR server answered with something that is not a resource');
     }
-    return result as FhirResource;
+    return body as FhirResource;
+  }
+
+  /** One request to an already checked URL: the status and the parsed JSON body (undefined when empty) of a 2xx answer. */
+  private async exchange(
+    method: 'GET' | 'POST',
+    url: string,
+    signal: AbortSignal | undefined,
+    payload: { headers: Record<string, string>; body: string } | undefined = undefined,
+  ): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { accept: 'application/fhir+json', ...payload?.headers };
+    if (this.accessToken) headers.authorization = `Bearer ${this.accessToken}`;
+    try {
+      const response = await send({ method, url, headers, body: payload?.body, timeoutMs: this.options.timeoutMs, signal, dispatcher: this.options.dispatcher });
+      if (response.status < 200 || response.status > 299) {
+        response.cancel();
+        throw statusError(response.status);
+      }
+      const bytes = await response.bytes(this.maxBytes);
+      if (bytes.byteLength === 0) return { status: response.status, body: undefined };
+      try {
+        return { status: response.status, body: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown };
+      } catch {
+        throw new FhirRequestError('invalid-response', 'FHIR server answered with a body that is not JSON', response.status);
+      }
+    } catch (error) {
+      throw error instanceof TransportError ? transportFailure(error) : error;
+    }
   }
 }
 
-function assertRelative(url: string): void {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith('//')) {
-    throw new FhirRequestError('not-allowed', 'only URLs relative to the FHIR server are fetched');
-  }
+function statusError(status: number): FhirRequestError {
+  if (status === 429 || status === 503) return new FhirRequestError('unavailable', `FHIR server is busy or unavailable (HTTP ${status})`, status);
+  if (status >= 300 && status < 400) return new FhirRequestError('http', `FHIR server answered with a redirect (HTTP ${status}), which is not followed`, status);
+  return new FhirRequestError('http', `FHIR server answered ${status}`, status);
 }
 
-function classify(error: unknown): FhirRequestError {
-  const name = (error as Error | undefined)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return new FhirRequestError('timeout', 'FHIR request timed out');
-  const status = (error as ResponseError | undefined)?.response?.status;
-  if (typeof status === 'number') {
-    return status >= 200 && status < 300
-      ? new FhirRequestError('invalid-response', 'FHIR server answered with a body that is not JSON', status)
-      : new FhirRequestError('http', `FHIR server answered ${status}`, status);
+function transportFailure(error: TransportError): FhirRequestError {
+  switch (error.kind) {
+    case 'timeout':
+    case 'aborted':
+      return new FhirRequestError('timeout', `FHIR ${error.message}`);
+    case 'too-large':
+      return new FhirRequestError('too-large', `FHIR ${error.message}`);
+    case 'certificate':
+      return new FhirRequestError('tls', `FHIR: ${error.message}`);
+    case 'unreachable':
+      return new FhirRequestError('network', `FHIR ${error.message}`);
   }
-  return new FhirRequestError('network', 'FHIR server could not be reached');
 }

@@ -79,6 +79,21 @@ export interface PatientRecord {
   problems: string[];
 }
 
+/**
+ * Age in completed years at `asOf`, for the population rule and the guidance: a full birth date counts
+ * birthdays (the day before turning 65 is 64, which the model's one-decimal age, 65.0, would not say);
+ * a partial one takes the whole years of the model's age.
+ */
+export function ageInWholeYears(record: PatientRecord): number | null {
+  const { value, date } = record.factors.age;
+  if (value === null) return null;
+  if (date === undefined || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return Math.floor(value);
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const at = new Date(record.asOf);
+  const beforeBirthday = at.getUTCMonth() + 1 < month || (at.getUTCMonth() + 1 === month && at.getUTCDate() < day);
+  return at.getUTCFullYear() - year - (beforeBirthday ? 1 : 0);
+}
+
 /** The model's input: each factor's value (null when missing). */
 export function riskFactorsOf(record: PatientRecord): RiskFactors {
   const f = record.factors;

@@ -6,6 +6,7 @@ import type { ImagingLimits } from '../config.js';
 import { decodeFrame, initCodecs } from './codecs.js';
 import { ImagingError } from './errors.js';
 import { checkPart10Structure, type PixelDataLocation } from './part10-structure.js';
+import type { DicomPatient } from './patient-identity.js';
 import { transferSyntaxInfo, type TransferSyntaxInfo } from './transfer-syntax.js';
 
 dcmjs.log.setLevel('silent');
@@ -50,6 +51,8 @@ export interface DecodedImage {
   spacing: PixelSpacing | null;
   /** Non-fatal oddities worth recording (ignored attributes, fallbacks). */
   warnings: string[];
+  /** Who the file says it is of: compared with the expected patient in the worker, never passed on. */
+  patient: DicomPatient;
 }
 
 export type DecodeLimits = Pick<ImagingLimits, 'maxBytes' | 'maxPixels' | 'maxFrames'>;
@@ -70,6 +73,14 @@ function numbersOf(value: unknown): number[] {
 function textOf(value: unknown): string | undefined {
   const first = Array.isArray(value) ? (value as unknown[])[0] : value;
   return typeof first === 'string' ? first.trim().toUpperCase() : undefined;
+}
+
+/** A string value as written (PatientID is case-sensitive); PN as dcmjs gives it, a string or `{ Alphabetic }`. */
+function stringOf(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? (value as unknown[])[0] : value;
+  if (typeof first === 'string') return first;
+  const alphabetic = typeof first === 'object' && first !== null ? (first as { Alphabetic?: unknown }).Alphabetic : undefined;
+  return typeof alphabetic === 'string' ? alphabetic : undefined;
 }
 
 function readHeader(bytes: Uint8Array): Attributes {
@@ -244,5 +255,6 @@ export async function decodeDicom(part10: Uint8Array, limits: DecodeLimits): Pro
     windows: windowsOf(attributes),
     spacing: spacingOf(attributes, warnings),
     warnings,
+    patient: { patientId: stringOf(attributes.PatientID), patientName: stringOf(attributes.PatientName), birthDate: stringOf(attributes.PatientBirthDate) },
   };
 }

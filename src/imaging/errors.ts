@@ -10,6 +10,7 @@ export type ImagingErrorCode =
   | 'endpoint-not-allowed'
   | 'no-suitable-instance'
   | 'wrong-view'
+  | 'patient-mismatch'
   // talking to the PACS
   | 'pacs-timeout'
   | 'pacs-unreachable'

@@ -11,6 +11,7 @@ import type { DicomJsonDataset, DicomwebClient, DicomwebClientFactory } from './
 import { ImagingError } from './errors.js';
 import { SELECTION_FIELDS, selectInstance, type InstanceSource, type SelectedInstance, type WantedView } from './instance-selection.js';
 import { readFileMeta } from './part10-structure.js';
+import { PATIENT_FIELDS, dicomPatientOfJson, patientMismatch, type ExpectedPatient } from './patient-identity.js';
 import type { PreprocessingRecord, PreprocessingSpec } from './preprocessing.js';
 import { loadImagingResources, noCandidateCode, selectCandidateSeries, type CandidateSeries } from './study-selection.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, isSupportedTransferSyntax } from './transfer-syntax.js';
@@ -48,10 +49,16 @@ export interface RadiographRequest {
   signal?: AbortSignal;
   /** Refuse an image of another projection instead of taking it as a compromise. */
   requireView?: boolean;
+  /**
+   * Refuse an image of anyone else ('patient-mismatch'), checked on the metadata and on the file. The
+   * assessment always passes it; only imaging tools and tests that read sample files leave it out.
+   */
+  expectedPatient?: ExpectedPatient;
 }
 
 export interface RadiographSourceDeps {
-  imaging: Config['imaging'];
+  /** The expected patient comes with each request, so the identity rule is not needed here. */
+  imaging: Omit<Config['imaging'], 'patientIdentity'>;
   dicomweb: DicomwebClientFactory;
   pool: WorkerPool;
   now: () => Date;
@@ -91,7 +98,7 @@ export class RadiographSource {
    */
   async prepareFromCandidates(
     candidates: readonly CandidateSeries[],
-    { view, spec, signal, requireView = false }: Pick<RadiographRequest, 'view' | 'spec' | 'signal' | 'requireView'>,
+    { view, spec, signal, requireView = false, expectedPatient }: Pick<RadiographRequest, 'view' | 'spec' | 'signal' | 'requireView' | 'expectedPatient'>,
   ): Promise<PreparedRadiograph> {
     const considered = candidates.slice(0, MAX_CANDIDATES);
     const sources = await this.readMetadata(considered, signal);
@@ -104,9 +111,13 @@ export class RadiographSource {
     const isChosen = (dataset: DicomJsonDataset): boolean => dataset['00080018']?.Value?.[0] === instance.sopInstanceUid;
     const origin = sources.find((s) => s.source.instances.some(isChosen))!;
     const metadata = origin.source.instances.find(isChosen);
+    if (expectedPatient) {
+      const mismatch = patientMismatch(dicomPatientOfJson(metadata), expectedPatient);
+      if (mismatch !== null) throw new ImagingError('patient-mismatch', mismatch);
+    }
     const advertised = metadata?.['00083002']?.Value?.[0];
     const { part10, transcodedByPacs, transferSyntaxUid } = await this.retrieve(origin.client, instance, typeof advertised === 'string' ? advertised : undefined, signal);
-    const prepared = await decodeInWorker(this.deps.pool, part10, this.deps.imaging.limits, spec);
+    const prepared = await decodeInWorker(this.deps.pool, part10, this.deps.imaging.limits, spec, expectedPatient);
     return {
       tensor: prepared.tensor,
       preprocessing: prepared.record,
@@ -136,7 +147,7 @@ export class RadiographSource {
         const client = this.deps.dicomweb.forEndpoint(candidate.wadoRsBaseUrl);
         const instances: DicomJsonDataset[] = candidate.seriesInstanceUid
           ? await client.seriesMetadata(candidate.studyInstanceUid, candidate.seriesInstanceUid, { signal })
-          : await client.searchInstances(candidate.studyInstanceUid, undefined, { includeFields: SELECTION_FIELDS, signal });
+          : await client.searchInstances(candidate.studyInstanceUid, undefined, { includeFields: [...SELECTION_FIELDS, ...PATIENT_FIELDS], signal });
         return { candidate, client, source: { instances, bodySiteConfirmed: candidate.bodySiteConfirmed } };
       }),
     );

@@ -9,12 +9,28 @@
 //   It is written on the hook path at hook rates, so in batches and with synchronous=OFF: any fsync
 //   there (per commit, or in the WAL checkpoints) stalled the event loop for up to ~100 ms in the hook
 //   benchmark. A power loss may lose or corrupt this index only; a corrupt one is recreated at start,
-//   and feedback on its cards then counts as "(unknown card)".
+//   and feedback on its cards then counts as "(unknown card)". The replay cache (token ids) lives
+//   there too, for the same reason: it is written on every authenticated call.
+// Several processes may share the files (WAL, busy_timeout, writes in short transactions); a lock held
+// past busy_timeout, a full disk or a read-only file is a StoreUnavailableError, not a crash.
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { constants, mkdirSync, rmSync } from 'node:fs';
+import { access, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { FeedbackRecord, FeedbackSummaryRow, IssuedCard, Store, StoredAssessment, StoredSelection } from './store.js';
+import { storeError } from './sqlite-errors.js';
+import { TOKEN_ID_SCHEMA, tokenIdClaimer } from './sqlite-token-ids.js';
+import {
+  StoreUnavailableError,
+  type FeedbackRecord,
+  type FeedbackSummaryRow,
+  type IssuedCard,
+  type Store,
+  type StoredAssessment,
+  type StoredSelection,
+  type TokenIdClaim,
+  type TokenIdOutcome,
+} from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS feedback (
@@ -73,7 +89,19 @@ export interface SqliteStoreOptions {
   /** Issued cards are flushed when this many are buffered, or after flushIntervalMs. */
   flushBatchSize?: number;
   flushIntervalMs?: number;
+  /**
+   * How long a write waits for another connection's lock before failing with SQLITE_BUSY. better-sqlite3
+   * is synchronous: the wait blocks the event loop, so keep it short.
+   */
+  busyTimeoutMs?: number;
+  /** ping() fails (and /readyz says not ready) when the store's file system has less free space than this. */
+  minFreeBytes?: number;
+  /** Told about a failure no caller waits for (an issued-card batch that could not be written). */
+  onBackgroundError?: (error: Error) => void;
 }
+
+const DEFAULT_BUSY_TIMEOUT_MS = 2000;
+const DEFAULT_MIN_FREE_BYTES = 32 * 2 ** 20;
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -87,17 +115,39 @@ export class SqliteStore implements Store {
   private timer: NodeJS.Timeout | undefined;
   private readonly batchSize: number;
   private readonly intervalMs: number;
+  private readonly claim: (claim: TokenIdClaim) => TokenIdOutcome;
+  private readonly dir: string;
+  private readonly minFreeBytes: number;
+  private readonly onBackgroundError: (error: Error) => void;
 
+  /** Throws StoreUnavailableError (naming the file) when the files cannot be opened for writing. */
   constructor(options: SqliteStoreOptions) {
-    mkdirSync(dirname(options.path), { recursive: true });
+    this.dir = dirname(options.path);
+    this.minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
+    this.onBackgroundError = options.onBackgroundError ?? (() => undefined);
+    const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     const cardPath = issuedCardsPath(options.path);
-    this.cardDb = openIssuedCards(cardPath);
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    this.db.prepare('ATTACH DATABASE ? AS cards').run(cardPath);
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      this.cardDb = openIssuedCards(cardPath, busyTimeoutMs);
+    } catch (error) {
+      throw openError(options.path, error);
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(options.path);
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec(SCHEMA);
+      db.prepare('ATTACH DATABASE ? AS cards').run(cardPath);
+    } catch (error) {
+      db?.close();
+      this.cardDb.close();
+      throw openError(options.path, error);
+    }
+    this.db = db;
+    this.claim = tokenIdClaimer(this.cardDb);
     this.batchSize = options.flushBatchSize ?? 500;
     this.intervalMs = options.flushIntervalMs ?? 200;
     this.insertFeedback = this.db.prepare(`INSERT INTO feedback
@@ -153,13 +203,18 @@ export class SqliteStore implements Store {
     else this.timer ??= setTimeout(() => this.flush(), this.intervalMs).unref();
   }
 
+  /** Writes the buffered issued cards; a batch that cannot be written is dropped (it is only an index) and reported. */
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.flushCards(batch);
+    try {
+      this.flushCards(batch);
+    } catch (error) {
+      this.onBackgroundError(storeError(error));
+    }
   }
 
   feedbackSummary(): Promise<FeedbackSummaryRow[]> {
@@ -179,7 +234,7 @@ export class SqliteStore implements Store {
                 WHEN f.reason_code IS NULL THEN '(none given)'
                 ELSE COALESCE(f.reason_system || '|', '') || f.reason_code END AS reason,
            COUNT(*) AS count
-         FROM feedback f LEFT JOIN cards.issued_card c ON c.uuid = f.card_uuid
+         FROM feedback f LEFT JOIN cards.issued_card c ON c.uuid = f.card_uuid AND c.service_id = f.service_id
          GROUP BY 1, 2, 3, 4, 5
          ORDER BY 1, 2, 3, 4 DESC, 6 DESC, 5`,
       )
@@ -219,10 +274,24 @@ export class SqliteStore implements Store {
     });
   }
 
-  ping(): Promise<void> {
-    return settle(() => {
+  claimTokenId(claim: TokenIdClaim): Promise<TokenIdOutcome> {
+    return settle(() => this.claim(claim));
+  }
+
+  /** Both files answer, and a write could succeed: the directory is writable and has store.minFreeBytes free. */
+  async ping(): Promise<void> {
+    await settle(() => {
       this.db.prepare('SELECT 1').get();
+      this.cardDb.prepare('SELECT 1').get();
     });
+    try {
+      await access(this.dir, constants.W_OK);
+    } catch (error) {
+      throw new StoreUnavailableError('store is read-only', (error as { code?: string }).code ?? 'EACCES', { cause: error });
+    }
+    const { bavail, bsize } = await statfs(this.dir);
+    const free = bavail * bsize;
+    if (free < this.minFreeBytes) throw new StoreUnavailableError(`store disk nearly full (${free} bytes free, fewer than store.minFreeBytes)`, 'SQLITE_FULL');
   }
 
   close(): void {
@@ -296,8 +365,15 @@ function settle<T>(work: () => T): Promise<T> {
   try {
     return Promise.resolve(work());
   } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    return Promise.reject(storeError(error));
   }
+}
+
+/** A start-up failure that names the file (configuration, not PHI) and the condition. */
+function openError(path: string, error: unknown): Error {
+  const reported = storeError(error);
+  const code = reported instanceof StoreUnavailableError ? reported.code : ((error as { code?: string }).code ?? 'unknown');
+  return new StoreUnavailableError(`cannot open the store at ${path} for writing: ${reported.message} (${code})`, code, { cause: error });
 }
 
 /** `data/cds.sqlite` → `data/cds-issued-cards.sqlite`. */
@@ -305,14 +381,15 @@ export function issuedCardsPath(path: string): string {
   return path.replace(/(\.sqlite3?|\.db)?$/, (extension) => `-issued-cards${extension || '.sqlite'}`);
 }
 
-function openIssuedCards(path: string): Database.Database {
+function openIssuedCards(path: string, busyTimeoutMs: number): Database.Database {
   const open = (): Database.Database => {
     const db = new Database(path);
     try {
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = OFF');
-      db.pragma('busy_timeout = 5000');
       db.exec(CARD_SCHEMA);
+      db.exec(TOKEN_ID_SCHEMA);
       const columns = new Set((db.prepare('PRAGMA table_info(issued_card)').all() as { name: string }[]).map((c) => c.name));
       for (const column of CARD_COLUMNS_ADDED) {
         if (!columns.has(column.split(' ')[0] as string)) db.exec(`ALTER TABLE issued_card ADD COLUMN ${column}`);

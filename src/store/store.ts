@@ -61,6 +61,38 @@ export interface StoredSelection {
   createdAt: string;
 }
 
+/** A token id to remember until its token can no longer be accepted (times in whole seconds since the epoch). */
+export interface TokenIdClaim {
+  /** The client that signed the token. */
+  issuer: string;
+  /** Its `jti`. */
+  id: string;
+  /** The first second at which the token is refused anyway (expired or too old): the id may be forgotten then. */
+  expiresAt: number;
+  now: number;
+  /** Most unexpired ids remembered for one issuer. */
+  limit: number;
+}
+
+/** `claimed`: first use, now remembered; `replayed`: already remembered; `full`: the issuer is at its limit, nothing remembered. */
+export type TokenIdOutcome = 'claimed' | 'replayed' | 'full';
+
+/**
+ * The store cannot answer now (locked by another writer past the busy timeout, disk full, read-only,
+ * I/O error): a condition of the host, not of the request, answered 503 and shown by /readyz.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+  /** The storage engine's error code (e.g. `SQLITE_FULL`), for logs. */
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export interface Store {
   /** Stores all records durably, or none (one transaction). */
   saveFeedback(records: readonly FeedbackRecord[]): Promise<void>;
@@ -79,7 +111,12 @@ export interface Store {
   /** Like getAssessment, for radiograph choices. */
   getSelection(fingerprint: string): Promise<StoredSelection | null>;
   putSelection(selection: StoredSelection): Promise<void>;
-  /** Rejects when the store cannot answer. */
+  /**
+   * Remembers a token id (replay protection) unless it is already remembered or its issuer is at its
+   * limit. Ids are never forgotten before `expiresAt`, whatever the load; they survive a restart.
+   */
+  claimTokenId(claim: TokenIdClaim): Promise<TokenIdOutcome>;
+  /** Rejects (StoreUnavailableError) when the store cannot answer or cannot take writes (read-only, nearly full). */
   ping(): Promise<void>;
   close(): void;
 }

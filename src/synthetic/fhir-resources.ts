@@ -49,7 +49,7 @@ import {
   type Unit,
 } from '../fhir/terminology.js';
 import type { SyntheticPatient } from './cohort.js';
-import { acquisition, radiographUids, type Acquisition } from './radiograph.js';
+import { SYNTHETIC_FAMILY_NAME, acquisition, acquisitionDate, birthDateOf, radiographUids, type Acquisition } from './radiograph.js';
 import { deriveSeed, draws, mulberry32, type Draws } from './random.js';
 
 export interface PatientRecordOptions {
@@ -104,8 +104,6 @@ const CHART = {
 
 const DAY_MS = 86_400_000;
 /** birthDate is the radiograph date less age × this many days, so (date − birthDate) / this rounds back to the age. */
-const DAYS_PER_YEAR = 365.25;
-const SYNTHETIC_FAMILY_NAME = 'Synthetic';
 const FHIR_ID = /^[A-Za-z0-9.-]{1,64}$/;
 
 /**
@@ -138,12 +136,6 @@ const concept = (...codes: Code[]): CodeableConcept => ({ coding: codes.map(codi
 const quantity = (value: number, unit: Unit): Quantity => ({ value, unit: unit.unit, system: unit.system, code: unit.code });
 const tagged = (): Meta => ({ tag: [coding(SYNTHETIC_DATA_TAG)] });
 
-/** The radiograph's StudyDate (YYYYMMDD) as a UTC date. */
-function studyDate(a: Acquisition): Date {
-  const s = a.studyDate;
-  return new Date(Date.UTC(Number(s.slice(0, 4)), Number(s.slice(4, 6)) - 1, Number(s.slice(6, 8))));
-}
-
 function validate(options: PatientRecordOptions): void {
   if (!(options.asOf instanceof Date) || Number.isNaN(options.asOf.getTime())) throw new RangeError('options.asOf must be a valid Date');
   const protocol = URL.canParse(options.dicomWebBaseUrl) ? new URL(options.dicomWebBaseUrl).protocol : undefined;
@@ -168,14 +160,14 @@ function context(patient: SyntheticPatient, radiographDate: Date): Context {
 
 function patientResource(ctx: Context): WithId<Patient> {
   const { id, factors } = ctx.patient;
-  const birthDate = factors.age === null ? undefined : daysBefore(ctx.radiographDate, Math.round(factors.age * DAYS_PER_YEAR));
+  const birthDate = birthDateOf(ctx.patient, ctx.radiographDate) ?? undefined;
   return {
     resourceType: 'Patient',
     id,
     meta: tagged(),
     identifier: [{ system: SYNTHETIC_PATIENT_IDENTIFIER_SYSTEM, value: id }],
     active: true,
-    // The DICOM PatientName is Synthetic^<id> too.
+    // The DICOM file says the same (PatientName Synthetic^<id>, PatientID, PatientBirthDate): the right-patient check passes.
     name: [{ family: SYNTHETIC_FAMILY_NAME, given: [id] }],
     ...(factors.sex === null ? {} : { gender: factors.sex }),
     ...(birthDate === undefined ? {} : { birthDate: isoDate(birthDate) }),
@@ -447,7 +439,7 @@ function dicomWebEndpoint(ctx: Context, address: string): WithId<Endpoint> {
 export function patientResources(patient: SyntheticPatient, options: PatientRecordOptions): SyntheticFhirRecord {
   validate(options);
   const a = acquisition(patient, options.asOf);
-  const ctx = context(patient, studyDate(a));
+  const ctx = context(patient, acquisitionDate(a));
   const endpoint = dicomWebEndpoint(ctx, options.dicomWebBaseUrl);
   return {
     patient: patientResource(ctx),

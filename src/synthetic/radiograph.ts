@@ -26,6 +26,8 @@ export interface Acquisition {
   kvp: number;
   /** Radiograph date, YYYYMMDD. */
   studyDate: string;
+  /** DICOM PN (`Family^Given`) when the FHIR Patient is renamed (the demo); default `Synthetic^<id>`, as in FHIR. */
+  patientName?: string;
   phantom: LumbarPhantomOptions;
 }
 
@@ -97,6 +99,21 @@ export function acquisition(patient: SyntheticPatient, indexDate: Date): Acquisi
   };
 }
 
+/** Every synthetic patient's family name, in FHIR and in DICOM (the given name is the patient id). */
+export const SYNTHETIC_FAMILY_NAME = 'Synthetic';
+
+/** The radiograph's StudyDate (YYYYMMDD) as a UTC date. */
+export function acquisitionDate(a: Acquisition): Date {
+  const s = a.studyDate;
+  return new Date(Date.UTC(Number(s.slice(0, 4)), Number(s.slice(4, 6)) - 1, Number(s.slice(6, 8))));
+}
+
+/** The date of birth the DICOM file and the FHIR Patient both give: `age` years before the radiograph. */
+export function birthDateOf(patient: SyntheticPatient, radiographDate: Date): Date | null {
+  const { age } = patient.factors;
+  return age === null ? null : new Date(radiographDate.getTime() - Math.round(age * 365.25) * 86_400_000);
+}
+
 /** The UIDs of the patient's radiograph, shared by the DICOM file and its FHIR ImagingStudy. */
 export function radiographUids(patient: SyntheticPatient): { study: string; series: string; instance: string } {
   return {
@@ -109,7 +126,7 @@ export function radiographUids(patient: SyntheticPatient): { study: string; seri
 function header(patient: SyntheticPatient, a: Acquisition): DicomAttributes {
   const uids = radiographUids(patient);
   const { age, sex } = patient.factors;
-  const birthYear = Number(a.studyDate.slice(0, 4)) - Math.floor(age!);
+  const birthDate = birthDateOf(patient, acquisitionDate(a));
   const spacing = [a.spacingMm, a.spacingMm];
   return {
     SOPClassUID: a.modality === 'DX' ? SOP_CLASS.dxForPresentation : SOP_CLASS.crImage,
@@ -125,9 +142,9 @@ function header(patient: SyntheticPatient, a: Acquisition): DicomAttributes {
     ContentTime: '101532',
     StudyDescription: 'XR LUMBAR SPINE',
     SeriesDescription: a.phantom.view === 'ap' ? 'L-SPINE AP' : 'L-SPINE LAT',
-    PatientName: `Synthetic^${patient.id}`,
+    PatientName: a.patientName ?? `${SYNTHETIC_FAMILY_NAME}^${patient.id}`,
     PatientID: patient.id,
-    PatientBirthDate: `${birthYear}0101`,
+    ...(birthDate === null ? {} : { PatientBirthDate: dicomDate(birthDate) }),
     PatientSex: sex === 'female' ? 'F' : 'M',
     PatientAge: `${String(Math.floor(age!)).padStart(3, '0')}Y`,
     Modality: a.modality,

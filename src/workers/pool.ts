@@ -1,6 +1,7 @@
 // A pool of worker threads for CPU-bound work (DICOM decode, the pixel pipeline, inference), so the
 // HTTP thread never stalls. Inputs' buffers can be transferred in; outputs' buffers are moved back.
 // Every task has a hard time cap: a task still running at its deadline has its thread terminated.
+// A thread that dies (process.exit in a task, an uncaught exception) fails its task and is replaced.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -27,6 +28,8 @@ export interface RunOptions {
 export interface WorkerPool {
   run<K extends TaskName>(task: K, input: TaskInput<K>, options: RunOptions): Promise<TaskOutput<K>>;
   readonly threads: number;
+  /** Threads alive now, starting ones included: `threads` while open, since a thread that dies is replaced. */
+  readonly liveThreads: number;
   readonly queued: number;
   close(): Promise<void>;
 }
@@ -36,18 +39,24 @@ export interface WorkerPoolOptions {
   threads?: number;
   /** Tasks that may wait for a thread before new ones are refused as busy. */
   maxQueue: number;
+  /**
+   * The module the threads run (its default export runs one TaskMessage). Default: worker.ts/.js, the
+   * task table as it ships; tests pass an entry that wraps it to inject faults.
+   */
+  entry?: URL;
 }
 
-function workerEntry(): string {
-  // Running from sources, this module is a .ts file and the worker needs the tsx bootstrap.
-  const fromSources = import.meta.url.endsWith('.ts');
-  return fileURLToPath(new URL(fromSources ? './worker-tsx.mjs' : './worker.js', import.meta.url));
+function workerEntry(entry?: URL): { filename: string; workerData?: { entry: string } } {
+  // Running from sources, this module is a .ts file; a TypeScript entry needs the tsx bootstrap.
+  const target = entry ?? new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+  if (!target.pathname.endsWith('.ts')) return { filename: fileURLToPath(target) };
+  return { filename: fileURLToPath(new URL('./worker-tsx.mjs', import.meta.url)), workerData: { entry: target.href } };
 }
 
 export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const threads = options.threads ?? Math.min(availableParallelism(), 4);
   const piscina = new Piscina<TaskMessage, unknown>({
-    filename: workerEntry(),
+    ...workerEntry(options.entry),
     minThreads: threads,
     maxThreads: threads,
     maxQueue: options.maxQueue,
@@ -56,6 +65,9 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   let closed = false;
   return {
     threads,
+    get liveThreads() {
+      return piscina.threads.length;
+    },
     get queued() {
       return piscina.queueSize;
     },

@@ -9,6 +9,7 @@ import { ServiceRegistry, type CdsService } from '../../src/cds/service.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { jwksOf, makeKey, signJwtSync } from './jwt.js';
 import { testServices } from './test-services.js';
 
 export const PUBLIC_BASE = 'http://cds.test';
@@ -63,7 +64,7 @@ export function startTestApp(options: TestAppOptions = {}): TestApp {
   });
   const lines: string[] = [];
   const logger = createLogger(config.log.level, { write: (line: string) => void lines.push(line) });
-  const store = new SqliteStore({ path: sqlitePath });
+  const store = new SqliteStore({ path: sqlitePath, busyTimeoutMs: config.store.busyTimeoutMs, minFreeBytes: config.store.minFreeBytes });
   const registry = new ServiceRegistry(options.services ?? testServices());
   const app = createApp(config, { registry, store, logger, ...(options.clock ? { clock: options.clock } : {}) });
   return {
@@ -76,6 +77,32 @@ export function startTestApp(options: TestAppOptions = {}): TestApp {
     logLines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
     close: () => store.close(),
   };
+}
+
+export const MODES = ['development', 'production'] as const;
+export type Mode = (typeof MODES)[number];
+
+/**
+ * The app for the engine suites, in either mode. Development runs without authentication; production
+ * refuses that, so there the app trusts one client and every request made through `request` carries a
+ * fresh JWT from it (aud = PUBLIC_BASE + the path), as an EHR's would.
+ */
+export async function startEngineApp(mode: Mode, options: TestAppOptions = {}): Promise<TestApp> {
+  if (mode === 'development') return startTestApp({ ...options, config: { auth: { disabled: true }, ...options.config } });
+  const key = await makeKey('ES384');
+  const t = startTestApp({ ...options, config: { mode, auth: { clients: [{ iss: CLIENT_ISS, jwks: jwksOf(key) }] }, ...options.config } });
+  const methods = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options']);
+  const request = new Proxy(t.request, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (typeof name !== 'string' || !methods.has(name) || typeof value !== 'function') return value;
+      return (path: string) => {
+        const token = signJwtSync(key, { iss: CLIENT_ISS, aud: `${PUBLIC_BASE}${path.split('?')[0] ?? ''}` });
+        return (value as (p: string) => ReturnType<TestApp['request']['get']>).call(target, path).set('Authorization', `Bearer ${token}`);
+      };
+    },
+  });
+  return { ...t, request };
 }
 
 /** A minimal valid patient-view request body. */

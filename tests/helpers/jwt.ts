@@ -1,5 +1,5 @@
 // Test-only JWT minting: real keys (jose), plus hand-built forgeries that a library would refuse to sign.
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, KeyObject, randomUUID, sign } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JSONWebKeySet } from 'jose';
 
 export interface SigningKey {
@@ -47,15 +47,27 @@ function claimsOf(o: ClaimsOptions): Record<string, unknown> {
   return claims;
 }
 
-export async function signJwt(key: SigningKey, options: ClaimsOptions): Promise<string> {
-  const header: Record<string, unknown> = { alg: key.alg };
+function headerOf(key: SigningKey, options: ClaimsOptions): { alg: string } & Record<string, unknown> {
+  const header: { alg: string } & Record<string, unknown> = { alg: key.alg };
   if (options.typ !== null) header.typ = options.typ ?? 'JWT';
   if (options.kid !== null) header.kid = options.kid ?? key.kid;
   if (options.jku !== undefined) header.jku = options.jku;
-  return new SignJWT(claimsOf(options)).setProtectedHeader(header as { alg: string }).sign(key.privateKey);
+  return header;
+}
+
+export async function signJwt(key: SigningKey, options: ClaimsOptions): Promise<string> {
+  return new SignJWT(claimsOf(options)).setProtectedHeader(headerOf(key, options)).sign(key.privateKey);
 }
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** signJwt without awaiting (node:crypto), for helpers that must set a header before a request starts. */
+export function signJwtSync(key: SigningKey, options: ClaimsOptions): string {
+  const signingInput = `${b64(headerOf(key, options))}.${b64(claimsOf(options))}`;
+  const hash = `sha${key.alg.slice(2)}`;
+  const signature = sign(hash, Buffer.from(signingInput), { key: KeyObject.from(key.privateKey), dsaEncoding: 'ieee-p1363' });
+  return `${signingInput}.${signature.toString('base64url')}`;
+}
 
 /** An unsigned token (`alg: none`). */
 export function unsignedJwt(options: ClaimsOptions & { kid: string }): string {

@@ -1,18 +1,20 @@
-// Feedback: validated, stored in SQLite, still there after a restart, and reported by the CLI.
+// Feedback: validated, stored in SQLite, still there after a restart, and reported by the CLI; in both
+// modes (production signs every call as a trusted client would).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { patientView, startTestApp, tempDir } from '../helpers/cds-app.js';
+import supertest from 'supertest';
+import { MODES, patientView, startEngineApp, tempDir, type Mode, type TestApp } from '../helpers/cds-app.js';
 import { issuedCardsPath } from '../../src/store/sqlite-store.js';
 import { TOPIC_SYSTEM } from '../helpers/test-services.js';
 
 const run = promisify(execFile);
 const patient = { resourceType: 'Patient', id: 'p1' };
 
-async function issueCard(t: ReturnType<typeof startTestApp>): Promise<string> {
+async function issueCard(t: TestApp): Promise<string> {
   const res = await t.request.post('/cds-services/test-echo').send(patientView({ prefetch: { patient } })).expect(200);
   return res.body.cards[0].uuid as string;
 }
@@ -23,10 +25,25 @@ const item = (card: string, extra: Record<string, unknown>): Record<string, unkn
   ...extra,
 });
 
-describe('feedback', () => {
+for (const mode of MODES) describe(`feedback (${mode} mode)`, () => feedbackSuite(mode));
+
+function feedbackSuite(mode: Mode): void {
+  it('runs in the mode it is named for', async () => {
+    const t = await startEngineApp(mode);
+    try {
+      assert.equal(t.config.mode, mode);
+      assert.equal(t.config.auth.disabled, mode === 'development');
+      // Without the signing wrapper production mode refuses the call; development takes it.
+      const unsigned = await supertest(t.app.express).post('/cds-services/test-echo/feedback').send({ feedback: [item(crypto.randomUUID(), { outcome: 'accepted' })] });
+      assert.equal(unsigned.status, mode === 'production' ? 401 : 200);
+    } finally {
+      t.close();
+    }
+  });
+
   it('is stored durably and still there after a restart; the CLI reports counts per card topic and reason', async () => {
     const sqlitePath = join(tempDir(), 'feedback.sqlite');
-    const first = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
+    const first = await startEngineApp(mode, { sqlitePath });
     const cardA = await issueCard(first);
     const cardB = await issueCard(first);
     await first.request
@@ -53,7 +70,7 @@ describe('feedback', () => {
     assert.ok(existsSync(sqlitePath));
     assert.ok(existsSync(issuedCardsPath(sqlitePath)), 'the issued-card index lives beside the feedback database');
 
-    const second = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
+    const second = await startEngineApp(mode, { sqlitePath });
     const rows = await second.store.feedbackSummary();
     second.close();
     assert.deepEqual(rows, [
@@ -73,14 +90,14 @@ describe('feedback', () => {
 
   it('recreates a corrupt issued-card index at start and keeps the feedback', async () => {
     const sqlitePath = join(tempDir(), 'cds.sqlite');
-    const first = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
+    const first = await startEngineApp(mode, { sqlitePath });
     const card = await issueCard(first);
     await first.request.post('/cds-services/test-echo/feedback').send({ feedback: [item(card, { outcome: 'accepted' })] }).expect(200);
     first.close();
     writeFileSync(issuedCardsPath(sqlitePath), 'this is not a database, as a power loss might leave it'.repeat(100));
     for (const suffix of ['-wal', '-shm']) rmSync(`${issuedCardsPath(sqlitePath)}${suffix}`, { force: true });
 
-    const second = startTestApp({ sqlitePath, config: { auth: { disabled: true } } });
+    const second = await startEngineApp(mode, { sqlitePath });
     try {
       assert.deepEqual(await second.store.feedbackSummary(), [
         { serviceId: 'test-echo', cardTopic: '(unknown card)', band: '', outcome: 'accepted', reason: '', count: 1 },
@@ -103,7 +120,7 @@ describe('feedback', () => {
   ];
   for (const [name, body] of invalid) {
     it(`refuses ${name} with 400 and stores nothing`, async () => {
-      const t = startTestApp({ config: { auth: { disabled: true } } });
+      const t = await startEngineApp(mode);
       try {
         const res = await t.request.post('/cds-services/test-echo/feedback').send(body as object).expect(400);
         assert.equal(res.body.resourceType, 'OperationOutcome');
@@ -114,12 +131,30 @@ describe('feedback', () => {
     });
   }
 
+  // The spec defines no error for feedback about a card (answer 200); the item is kept under the service
+  // it was sent to, but joined only to a card that service issued, so it cannot count as feedback on
+  // the other service's card kind or risk band.
+  it('about a card another service issued: 200, stored as an unknown card, never joined to that card', async () => {
+    const t = await startEngineApp(mode);
+    try {
+      const card = await issueCard(t);
+      await t.request.post('/cds-services/test-orders/feedback').send({ feedback: [item(card, { outcome: 'accepted' })] }).expect(200, {});
+      await t.request.post('/cds-services/test-echo/feedback').send({ feedback: [item(card, { outcome: 'accepted' })] }).expect(200, {});
+      assert.deepEqual(await t.store.feedbackSummary(), [
+        { serviceId: 'test-echo', cardTopic: 'echo', band: '', outcome: 'accepted', reason: '', count: 1 },
+        { serviceId: 'test-orders', cardTopic: '(unknown card)', band: '', outcome: 'accepted', reason: '', count: 1 },
+      ]);
+    } finally {
+      t.close();
+    }
+  });
+
   it('is 404 for an unknown service', async () => {
-    const t = startTestApp({ config: { auth: { disabled: true } } });
+    const t = await startEngineApp(mode);
     try {
       await t.request.post('/cds-services/nope/feedback').send({ feedback: [item('c', { outcome: 'accepted' })] }).expect(404);
     } finally {
       t.close();
     }
   });
-});
+}

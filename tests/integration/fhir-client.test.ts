@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Observation } from 'fhir/r4.js';
 import { FhirClientFactory, FhirRequestError } from '../../src/fhir/client.js';
+import { gatherChart } from '../../src/fhir/record-queries.js';
 import { startDevFhirServer, type DevFhirServer } from '../../src/dev/fhir-server.js';
 import { fhirJson, startFaultServer, type FaultServer } from '../helpers/fault-server.js';
 
@@ -22,8 +23,16 @@ let garbage: FaultServer;
 let elsewhere: FaultServer;
 let redirector: FaultServer;
 
-const factoryFor = (baseUrls: string[], maxPages = 5, timeoutMs = 400): FhirClientFactory =>
-  new FhirClientFactory({ servers: baseUrls.map((baseUrl) => ({ baseUrl, allowInsecureHttp: true })), timeoutMs, maxPages });
+const factoryFor = (baseUrls: string[], maxPages = 5, timeoutMs = 400, maxResponseBytes?: number): FhirClientFactory =>
+  new FhirClientFactory({ servers: baseUrls.map((baseUrl) => ({ baseUrl, allowInsecureHttp: true })), timeoutMs, maxPages, maxResponseBytes });
+
+/** A searchset page of `count` Observations (about 130 bytes each). */
+const searchset = (count: number, next?: string): object => ({
+  resourceType: 'Bundle',
+  type: 'searchset',
+  entry: Array.from({ length: count }, (_, i) => ({ resource: { ...observations[0], id: `big${i}` } })),
+  ...(next ? { link: [{ relation: 'next', url: next }] } : {}),
+});
 
 async function failure(promise: Promise<unknown>): Promise<FhirRequestError> {
   try {
@@ -116,5 +125,96 @@ describe('FHIR client', () => {
     assert.equal(all.resourceType === 'Bundle' && all.entry?.length, 5);
     const capped = await factoryFor([fhir.baseUrl], 2).forServer(fhir.baseUrl).get('Observation?patient=p1&_count=2');
     assert.equal(capped.resourceType === 'Bundle' && capped.entry?.length, 4);
+  });
+
+  it('refuses an answer bigger than fhir.maxResponseBytes from the real server as too-large, and reads it under a larger cap', async () => {
+    const small = await failure(factoryFor([fhir.baseUrl], 5, 5000, 1024).forServer(fhir.baseUrl, TOKEN).get('Observation?patient=p1'));
+    assert.equal(small.kind, 'too-large');
+    const all = await factoryFor([fhir.baseUrl], 5, 5000, 64 * 1024).forServer(fhir.baseUrl, TOKEN).get('Observation?patient=p1');
+    assert.equal(all.resourceType === 'Bundle' && all.entry?.length, 5);
+  });
+
+  it('stops an endless answer without Content-Length at the byte cap and closes the connection', async () => {
+    let closed = false;
+    // FAULT: a 200 whose body never ends.
+    const endless = await startFaultServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/fhir+json' });
+      res.write('{"resourceType":"Bundle","type":"searchset","entry":[');
+      const timer = setInterval(() => res.write(`${JSON.stringify({ resource: observations[0] })},`), 1);
+      res.on('close', () => {
+        clearInterval(timer);
+        closed = true;
+      });
+    });
+    try {
+      const error = await failure(factoryFor([endless.baseUrl], 5, 30_000, 64 * 1024).forServer(endless.baseUrl, TOKEN).get('Observation?patient=p1'));
+      assert.equal(error.kind, 'too-large');
+      for (let i = 0; i < 200 && !closed; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(closed, true, 'the client closed the connection');
+    } finally {
+      await endless.close();
+    }
+  });
+
+  it('does not follow a redirect, to another origin or its own, and sends nothing to the target', async () => {
+    for (const [status, location] of [
+      [302, `${elsewhere.baseUrl}/Patient/p1`],
+      [307, `${elsewhere.baseUrl}/Patient/p1`],
+      [301, '/fhir/Patient/other'],
+    ] as const) {
+      // FAULT: a server that redirects.
+      const redirecting = await startFaultServer((_req, res) => res.writeHead(status, { Location: location }).end());
+      try {
+        const error = await failure(factoryFor([redirecting.baseUrl]).forServer(redirecting.baseUrl, TOKEN).get('Patient/p1'));
+        assert.deepEqual([error.kind, error.status], ['http', status]);
+        assert.equal(redirecting.requests.length, 1, 'the redirect target on the same server was not requested either');
+      } finally {
+        await redirecting.close();
+      }
+    }
+    assert.equal(elsewhere.requests.length, 0, 'the other origin saw nothing (and no token)');
+  });
+
+  it('reports 429 and 503 as unavailable with the status, after one request (no retry inside the deadline)', async () => {
+    for (const status of [429, 503]) {
+      // FAULT: a FHIR server that is throttling or down for maintenance.
+      const busy = await startFaultServer((_req, res) => res.writeHead(status, { 'Retry-After': '30', 'Content-Type': 'application/fhir+json' }).end('{}'));
+      try {
+        const error = await failure(factoryFor([busy.baseUrl]).forServer(busy.baseUrl, TOKEN).get('Observation?patient=p1'));
+        assert.deepEqual([error.kind, error.status], ['unavailable', status]);
+        assert.equal(busy.requests.length, 1);
+      } finally {
+        await busy.close();
+      }
+    }
+  });
+
+  it('fails the whole search when a later page fails, and the chart reports it unavailable instead of cut short', async () => {
+    // FAULT: page 1 of the Observation search is fine; page 2 answers 503. Every other chart query answers normally.
+    const paging = await startFaultServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname.endsWith('/Patient/p1')) return fhirJson(res, 200, { resourceType: 'Patient', id: 'p1' });
+      if (!url.pathname.endsWith('/Observation')) return fhirJson(res, 200, searchset(0));
+      if (url.searchParams.get('page') === '2') return fhirJson(res, 503, { resourceType: 'OperationOutcome', issue: [] });
+      return fhirJson(res, 200, searchset(3, `${paging.baseUrl}/Observation?patient=p1&page=2`));
+    });
+    try {
+      const client = factoryFor([paging.baseUrl]).forServer(paging.baseUrl, TOKEN);
+      const error = await failure(client.get('Observation?patient=p1'));
+      assert.deepEqual([error.kind, error.status], ['unavailable', 503]);
+      const chart = await gatherChart({ patientId: 'p1', fhir: client });
+      assert.deepEqual(chart.unavailable, ['observations'], 'the assessment turns this into chart-unavailable');
+      assert.equal(chart.resources.observations.length, 0, 'page 1 alone is not passed on as the chart');
+      assert.equal(chart.resources.patient?.id, 'p1');
+    } finally {
+      await paging.close();
+    }
+  });
+
+  it('refuses a relative URL that climbs out of the base path, before any I/O', async () => {
+    const client = factoryFor([failing.baseUrl]).forServer(failing.baseUrl, TOKEN);
+    const before = failing.requests.length;
+    for (const url of ['../admin', 'Patient/../../admin', '%2e%2e/admin']) assert.equal((await failure(client.get(url))).kind, 'not-allowed', url);
+    assert.equal(failing.requests.length, before);
   });
 });

@@ -472,6 +472,8 @@ describe('large and odd input (in process)', () => {
       text?: (text: string) => string;
       /** Observations that must not be among a card's sources. */
       unused?: string[];
+      /** The expected status, when not 200. */
+      status?: number;
       check?: (answer: { body: Json; log?: Json }) => void;
     }
     const cases: OddCase[] = [
@@ -528,9 +530,12 @@ describe('large and odd input (in process)', () => {
             '{"resourceType":',
             '{"__proto__":{"resourceType":"Patient","birthDate":"1900-01-01","polluted":true},"constructor":{"prototype":{"polluted":true}},"resourceType":',
           ),
+        // Refused before parsing (src/cds/json-structure.ts; tests/integration/inbound-hardening.test.ts).
+        status: 400,
         check: ({ body }) => {
           assert.equal(({} as Json).polluted, undefined, 'Object.prototype is untouched');
-          assert.deepEqual((body.cards as Card[]).map((c) => c.uuid), [baselineUuid], 'the keys change nothing');
+          assert.equal(body.resourceType, 'OperationOutcome');
+          assert.match(JSON.stringify(body.issue), /the key \\"__proto__\\" is not allowed/);
         },
       },
       {
@@ -569,10 +574,10 @@ describe('large and odd input (in process)', () => {
       const fresh = JSON.parse(JSON.stringify({ ...baseline, hookInstance: randomUUID() })) as Json;
       const edited = odd.body ? odd.body(fresh) : fresh;
       const text = odd.text ? odd.text(JSON.stringify(edited)) : JSON.stringify(edited);
-      const answer = await hookText(text).catch((error: unknown) => {
+      const answer = await hookText(text, odd.status).catch((error: unknown) => {
         throw new Error(`${odd.name}: ${(error as Error).message}`);
       });
-      for (const card of answer.body.cards as Card[]) {
+      for (const card of (answer.body.cards ?? []) as Card[]) {
         const basis = (riskAssessmentOf(card).basis ?? []).map((b) => b.reference);
         for (const unused of odd.unused ?? []) assert.ok(!basis.includes(`Observation/${unused}`), `${odd.name}: Observation/${unused} was used`);
       }

@@ -326,6 +326,37 @@ describe('patient-view: no card, and why', () => {
     await expectNoCard(loaded.patient.id, 'radiograph-unusable:pixel-data-length-mismatch');
   });
 
+  it('a radiograph of someone else (DICOM PatientID, birth date or family name differ from the chart): no risk, patient-mismatch', async () => {
+    const cases: { name: string; edit: string[] }[] = [
+      { name: 'another PatientID', edit: ['-m', 'PatientID=someone-else'] },
+      { name: 'no PatientID', edit: ['-e', 'PatientID'] },
+      { name: 'another birth date', edit: ['-m', 'PatientBirthDate=19010101'] },
+      { name: 'another family name', edit: ['-m', 'PatientName=Otherfamily^Given'] },
+    ];
+    for (const { name, edit } of cases) {
+      const loaded = await loadVariant(undefined, (part10) => dcmodify(part10, edit));
+      const { cards, log } = await patientView(loaded.patient.id);
+      assert.deepEqual(cards, [], name);
+      assert.deepEqual(log.reasons, ['patient-mismatch:patient-mismatch'], name);
+    }
+    // The same file under the chart's own identity, spelled as a PACS might (case, accents, spaces), is read.
+    const respelled = await loadVariant(undefined, (part10) => dcmodify(part10, ['-i', 'SpecificCharacterSet=ISO_IR 192', '-m', 'PatientName=SYNTHÉTIC ^Someone']));
+    const { log } = await patientView(respelled.patient.id);
+    assert.equal(log.outcome, 'assessed', JSON.stringify(log.reasons));
+  });
+
+  it('a corrected Patient is checked against the image again (the identity is part of the radiograph cache key)', async () => {
+    const loaded = await loadVariant();
+    assert.equal((await patientView(loaded.patient.id)).log.outcome, 'assessed');
+    const downloads = preparedCount();
+    // The chart now names another family (a merge gone wrong, a corrected registration): the remembered
+    // choice of image must not be trusted, so the PACS is asked again and the file refused.
+    await stack.fhir.seed([{ ...loaded.record.patient, name: [{ family: 'Renamed', given: ['Someone'] }] }]);
+    const after = await patientView(loaded.patient.id);
+    assert.deepEqual(after.log.reasons, ['patient-mismatch:patient-mismatch']);
+    assert.equal(preparedCount(), downloads, 'nothing prepared for the renamed chart');
+  });
+
   it('fhirAuthorization for another patient', async () => {
     const { patient } = byBand.get('high')!;
     const body = await stack.patientView(patient.id, { fhirAuthorization: { access_token: 'x', token_type: 'Bearer', expires_in: 300, scope: 'patient/*.rs', subject: 'app', patient: 'someone-else' } });

@@ -3,13 +3,12 @@
 // case failed for the reason it was written for. JWKS URLs are served by real local HTTP servers.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { JSONWebKeySet } from 'jose';
+import Database from 'better-sqlite3';
 import type { Response } from 'supertest';
 import type { AuthFailure } from '../../src/cds/auth.js';
 import { ConfigError } from '../../src/config.js';
+import { issuedCardsPath } from '../../src/store/sqlite-store.js';
 import { CLIENT_ISS, configFrom, PUBLIC_BASE, patientView, startTestApp, type TestApp } from '../helpers/cds-app.js';
 import {
   hs256Jwt,
@@ -21,6 +20,7 @@ import {
   type ClaimsOptions,
   type SigningKey,
 } from '../helpers/jwt.js';
+import { serveJwks, type JwksServer } from '../helpers/jwks-server.js';
 
 const DISCOVERY_PATH = '/cds-services';
 const SERVICE_PATH = '/cds-services/test-echo';
@@ -51,38 +51,6 @@ const UNAUTHORIZED_BODY = {
   resourceType: 'OperationOutcome',
   issue: [{ severity: 'error', code: 'login', diagnostics: 'Unauthorized' }],
 };
-
-// ---------------------------------------------------------------------------------------------------
-// A real JWKS endpoint on 127.0.0.1 that records every request it sees.
-
-interface JwksServer {
-  url: string;
-  requests: string[];
-  close(): Promise<void>;
-}
-
-async function serveJwks(jwks: JSONWebKeySet): Promise<JwksServer> {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    requests.push(`${req.method ?? '?'} ${req.url ?? ''}`);
-    if (req.url !== '/jwks.json') {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/jwks.json`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Calling the app and finding the log line of that call.
@@ -433,6 +401,206 @@ void describe('replay cache outlives every token it has seen', () => {
     // App clock at startSecond + 3.5: age 2.5 s floors to 2, 2 - 1 <= 1, so the signature and claims still pass.
     await new Promise((resolve) => setTimeout(resolve, started + 3500 - Date.now()));
     assertRefused(await call(app, 'POST', SERVICE_PATH, echoBody(), { token }), 'replayed-jti');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// JWKS URLs over time: real key servers on loopback whose key set and behaviour change during the test.
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits (bounded) until the condition holds: for events in another part, never for a duration. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    assert.ok(waited < 15_000, `timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const echoAs = (app: TestApp, token: string): Promise<Call> => call(app, 'POST', SERVICE_PATH, echoBody(), { token });
+
+/** Posts to the echo service without the one-call log bookkeeping of call() (for calls that overlap). */
+const postEcho = async (app: TestApp, token: string): Promise<Response> => {
+  sentTokens.push(token);
+  return await app.request.post(SERVICE_PATH).set('Authorization', `Bearer ${token}`).send(echoBody()).timeout(20_000);
+};
+
+void describe('JWKS URLs: rotation, slow, down, redirect', () => {
+  const ROTATING_ISS = 'https://rotating-ehr.test';
+  const SLOW_ISS = 'https://slow-ehr.test';
+  const DOWN_ISS = 'https://down-ehr.test';
+  const REDIRECT_ISS = 'https://redirect-ehr.test';
+  const COOLDOWN_MS = 1000;
+  let app: TestApp;
+  let inline: SigningKey;
+  let oldKey: SigningKey;
+  let newKey: SigningKey;
+  let rotating: JwksServer;
+  let slow: JwksServer;
+  let down: JwksServer;
+  let redirecting: JwksServer;
+  let target: JwksServer;
+  const servers = (): JwksServer[] => [rotating, slow, down, redirecting, target];
+  const mintFor = (iss: string, key: SigningKey): Promise<string> => signJwt(key, { iss, aud: SERVICE_URL });
+
+  before(async () => {
+    [inline, oldKey, newKey] = await Promise.all([makeKey('ES384'), makeKey('ES384'), makeKey('ES384')]);
+    [rotating, slow, down, redirecting, target] = await Promise.all([
+      serveJwks(jwksOf(oldKey)),
+      serveJwks(jwksOf(oldKey)),
+      serveJwks(jwksOf(oldKey)),
+      serveJwks(jwksOf(oldKey)),
+      serveJwks(jwksOf(oldKey)),
+    ]);
+    redirecting.behaviour = { kind: 'redirect', location: target.url };
+    app = startTestApp({
+      config: {
+        auth: {
+          jwksTimeoutMs: 500,
+          jwksCooldownMs: COOLDOWN_MS,
+          clients: [
+            { iss: CLIENT_ISS, jwks: jwksOf(inline) },
+            { iss: ROTATING_ISS, jwksUrl: rotating.url },
+            { iss: SLOW_ISS, jwksUrl: slow.url },
+            { iss: DOWN_ISS, jwksUrl: down.url },
+            { iss: REDIRECT_ISS, jwksUrl: redirecting.url },
+          ],
+        },
+      },
+    });
+  });
+  after(async () => {
+    app.close();
+    await Promise.all(servers().map((s) => s.close()));
+  });
+
+  void it('a token with the new kid after a key rotation triggers one refetch and is accepted; the retired key is then refused', async () => {
+    assertAccepted(await echoAs(app, await mintFor(ROTATING_ISS, oldKey)), ROTATING_ISS);
+    assert.equal(rotating.requests.length, 1);
+    rotating.jwks = jwksOf(newKey);
+    await sleep(COOLDOWN_MS + 100); // past jwksCooldownMs (jose's default is 30 s: the new kid would wait that long)
+    assertAccepted(await echoAs(app, await mintFor(ROTATING_ISS, newKey)), ROTATING_ISS);
+    assert.equal(rotating.requests.length, 2, 'exactly one refetch for the new kid');
+    const retired = await echoAs(app, await mintFor(ROTATING_ISS, oldKey));
+    assertRefused(retired, 'invalid-token');
+    assert.equal(retired.log.authDetail, 'ERR_JWKS_NO_MATCHING_KEY');
+    assert.equal(rotating.requests.length, 2, 'no refetch inside the cooldown');
+  });
+
+  void it('a slow JWKS URL: 401 once jwksTimeoutMs has passed, and the service answers others meanwhile', async () => {
+    slow.behaviour = { kind: 'slow', delayMs: 30_000 };
+    const waiting = postEcho(app, await mintFor(SLOW_ISS, oldKey));
+    await until(() => slow.requests.length === 1, 'the JWKS fetch');
+    // While that fetch hangs, other clients are served.
+    const other = await postEcho(app, await mintFor(CLIENT_ISS, inline));
+    assert.equal(other.status, 200);
+    const res = await waiting;
+    assert.equal(res.status, 401);
+    assert.deepEqual(JSON.parse(res.text), UNAUTHORIZED_BODY);
+    await until(() => requestLines(app).some((l) => l.authDetail === 'ERR_JWKS_TIMEOUT'), 'the log line');
+    slow.behaviour = { kind: 'serve' };
+    assertAccepted(await echoAs(app, await mintFor(SLOW_ISS, oldKey)), SLOW_ISS);
+  });
+
+  void it('a JWKS URL that is down: 401 with the reason in the log, accepted again once it is back', async () => {
+    await down.stop();
+    const refused = await echoAs(app, await mintFor(DOWN_ISS, oldKey));
+    assertRefused(refused, 'invalid-token');
+    assert.match(String(refused.log.authDetail), /ECONNREFUSED/);
+    await down.start();
+    assertAccepted(await echoAs(app, await mintFor(DOWN_ISS, oldKey)), DOWN_ISS);
+    assert.equal(down.requests.length, 1, 'the server saw only the fetch made after it came back');
+  });
+
+  void it('a JWKS URL that redirects is not followed: 401, and the redirect target is never asked', async () => {
+    const refused = await echoAs(app, await mintFor(REDIRECT_ISS, oldKey));
+    assertRefused(refused, 'invalid-token');
+    assert.match(String(refused.log.authDetail), /Expected 200 OK/);
+    assert.ok(redirecting.requests.length >= 1);
+    assert.deepEqual(target.requests, []);
+  });
+});
+
+void describe('JWKS URL: a burst of unknown kids costs at most one fetch per jwksCooldownMs', () => {
+  const BURST_ISS = 'https://burst-ehr.test';
+  let app: TestApp;
+  let known: SigningKey;
+  let stranger: SigningKey;
+  let server: JwksServer;
+
+  before(async () => {
+    [known, stranger] = await Promise.all([makeKey('ES384'), makeKey('ES384')]);
+    server = await serveJwks(jwksOf(known));
+    app = startTestApp({ config: { auth: { jwksCooldownMs: 600_000, clients: [{ iss: BURST_ISS, jwksUrl: server.url }] } } });
+  });
+  after(async () => {
+    app.close();
+    await server.close();
+  });
+
+  void it('60 tokens with made-up kids (40 at once, then 20 one by one): one fetch in all; the known key still works', async () => {
+    const unknownKid = (): Promise<string> => signJwt(stranger, { iss: BURST_ISS, aud: SERVICE_URL, kid: `made-up-${randomUUID()}` });
+    const linesBefore = requestLines(app).length;
+    const burst = await Promise.all(Array.from({ length: 40 }, async () => postEcho(app, await unknownKid())));
+    for (let i = 0; i < 20; i++) burst.push(await postEcho(app, await unknownKid()));
+    assert.deepEqual(new Set(burst.map((r) => r.status)), new Set([401]));
+    await until(() => requestLines(app).length >= linesBefore + 60, 'the log lines');
+    const details = new Set(requestLines(app).slice(linesBefore).map((l) => `${String(l.authFailure)} ${String(l.authDetail)}`));
+    assert.deepEqual(details, new Set(['invalid-token ERR_JWKS_NO_MATCHING_KEY']));
+    assert.equal(server.requests.length, 1, 'the first fetch, then none within the cooldown');
+    assertAccepted(await echoAs(app, await signJwt(known, { iss: BURST_ISS, aud: SERVICE_URL })), BURST_ISS);
+    assert.equal(server.requests.length, 1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The replay cache is in the store: bounded per client, and a bound is a refusal, never forgetting.
+
+void describe('replay cache flooded: refuses new tokens at replayCacheSize, never forgets an unexpired jti', () => {
+  const OTHER_ISS = 'https://other-ehr.test';
+  const LIMIT = 25;
+  let app: TestApp;
+  let key: SigningKey;
+  let otherKey: SigningKey;
+  let offsetSeconds = 0;
+  const base = Math.floor(Date.now() / 1000) * 1000;
+  const appSeconds = (): number => Math.floor((base + offsetSeconds * 1000) / 1000);
+
+  before(async () => {
+    [key, otherKey] = await Promise.all([makeKey('ES384'), makeKey('ES384')]);
+    app = startTestApp({
+      clock: () => new Date(base + offsetSeconds * 1000),
+      config: { auth: { replayCacheSize: LIMIT, clockToleranceSeconds: 5, clients: [{ iss: CLIENT_ISS, jwks: jwksOf(key) }, { iss: OTHER_ISS, jwks: jwksOf(otherKey) }] } },
+    });
+  });
+  after(() => app.close());
+
+  const tokenAt = (signer: SigningKey, iss: string): Promise<string> => signJwt(signer, { iss, aud: SERVICE_URL, iat: appSeconds(), exp: appSeconds() + 60 });
+
+  void it('fills to the limit, refuses the next token (replay-cache-full), still refuses replays of the first, and takes tokens again once they expire', async () => {
+    const accepted: string[] = [];
+    for (let i = 0; i < LIMIT; i++) {
+      const token = await tokenAt(key, CLIENT_ISS);
+      assertAccepted(await echoAs(app, token), CLIENT_ISS);
+      accepted.push(token);
+    }
+    assertRefused(await echoAs(app, await tokenAt(key, CLIENT_ISS)), 'replay-cache-full');
+    // An in-memory LRU of this size would have evicted the first jti to make room; the store refuses instead.
+    assertRefused(await echoAs(app, accepted[0] as string), 'replayed-jti');
+    assertRefused(await echoAs(app, accepted[LIMIT - 1] as string), 'replayed-jti');
+    // The bound is per client: another client is not locked out.
+    assertAccepted(await echoAs(app, await tokenAt(otherKey, OTHER_ISS)), OTHER_ISS);
+
+    // 70 s on (past exp + tolerance of every token so far): their ids expire, new tokens are taken again.
+    offsetSeconds += 70;
+    assertAccepted(await echoAs(app, await tokenAt(key, CLIENT_ISS)), CLIENT_ISS);
+    const ids = new Database(issuedCardsPath(app.sqlitePath), { readonly: true });
+    try {
+      const count = ids.prepare('SELECT COUNT(*) FROM token_id WHERE issuer = ?').pluck().get(CLIENT_ISS);
+      assert.equal(count, 1, 'the expired ids were deleted, the new one kept');
+    } finally {
+      ids.close();
+    }
   });
 });
 

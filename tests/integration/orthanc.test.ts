@@ -110,6 +110,6 @@ void describe('Orthanc PACS (integration)', () => {
     assert.notDeepEqual(await readdir(scratch), []);
     await orthanc.close();
     assert.deepEqual(await readdir(scratch), []);
-    await assert.rejects(fetch(`${orthanc.url}/system`));
+    await assert.rejects(fetch(`${orthanc.url}/system`), (error: unknown) => error instanceof TypeError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED');
   });
 });

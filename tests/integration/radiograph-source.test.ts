@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import dcmjs from 'dcmjs';
 import type { Bundle, Endpoint, ImagingStudy } from 'fhir/r4.js';
-import type { Config, DicomwebEndpointEntry, ImagingLimits } from '../../src/config.js';
+import type { DicomwebEndpointEntry, ImagingLimits } from '../../src/config.js';
 import { startDevFhirServer, type DevFhirServer, type RecordedRequest } from '../../src/dev/fhir-server.js';
 import { startOrthanc, type RunningOrthanc } from '../../src/dev/orthanc.js';
 import { FhirClientFactory, type FhirClient } from '../../src/fhir/client.js';
@@ -18,7 +18,7 @@ import { decodeDicom } from '../../src/imaging/dicom-decode.js';
 import { DicomwebClientFactory } from '../../src/imaging/dicomweb-client.js';
 import { ImagingError, type ImagingErrorCode } from '../../src/imaging/errors.js';
 import { preprocess, type PreprocessedImage, type PreprocessingRecord, type PreprocessingSpec } from '../../src/imaging/preprocessing.js';
-import { RadiographSource, type PreparedRadiograph } from '../../src/imaging/radiograph-source.js';
+import { RadiographSource, type PreparedRadiograph, type RadiographSourceDeps } from '../../src/imaging/radiograph-source.js';
 import type { CandidateSeries } from '../../src/imaging/study-selection.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN } from '../../src/imaging/transfer-syntax.js';
 import { createWorkerPool, type WorkerPool } from '../../src/workers/pool.js';
@@ -207,7 +207,7 @@ interface SourceOptions {
 function makeSource(options: SourceOptions = {}): RadiographSource {
   const { endpoints = [orthanc.dicomWebUrl], timeoutMs = 15_000, limits = {}, lookbackDays = LOOKBACK_DAYS } = options;
   const entries: DicomwebEndpointEntry[] = endpoints.map((baseUrl) => ({ baseUrl, allowInsecureHttp: true, auth: { type: 'none' } }));
-  const imaging: Config['imaging'] = { lookbackDays, dicomweb: { endpoints: entries, timeoutMs }, limits: { ...LIMITS, ...limits } };
+  const imaging: RadiographSourceDeps['imaging'] = { lookbackDays, dicomweb: { endpoints: entries, timeoutMs }, limits: { ...LIMITS, ...limits } };
   return new RadiographSource({ imaging, dicomweb: new DicomwebClientFactory({ endpoints: entries, timeoutMs, env: {} }), pool, now: () => NOW });
 }
 

@@ -20,7 +20,8 @@ function modelsDir(): string {
 /** Starts `serve` and stops it once it listens; returns the exit code and everything it printed. */
 async function serve(dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
-    env: { ...process.env, CDS_CONFIG: '', PORT: '0', HOST: '127.0.0.1', CDS_SQLITE_PATH: join(dir, 'db.sqlite'), CDS_MODEL_DIR: join(dir, 'models') },
+    // Production mode (the default) serves only with a public base URL.
+    env: { ...process.env, CDS_CONFIG: '', CDS_PUBLIC_BASE_URL: 'http://127.0.0.1', PORT: '0', HOST: '127.0.0.1', CDS_SQLITE_PATH: join(dir, 'db.sqlite'), CDS_MODEL_DIR: join(dir, 'models') },
   });
   let stdout = '';
   let stderr = '';

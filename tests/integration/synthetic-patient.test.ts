@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import dcmjs from 'dcmjs';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
-import type { Config, DicomwebEndpointEntry, ImagingLimits } from '../../src/config.js';
+import type { DicomwebEndpointEntry, ImagingLimits } from '../../src/config.js';
 import { startDevFhirServer, type DevFhirServer } from '../../src/dev/fhir-server.js';
 import { startOrthanc, type RunningOrthanc } from '../../src/dev/orthanc.js';
 import { FhirClientFactory, type FhirClient } from '../../src/fhir/client.js';
 import { DicomwebClientFactory } from '../../src/imaging/dicomweb-client.js';
 import { parsePreprocessingSpec } from '../../src/imaging/preprocessing.js';
-import { RadiographSource } from '../../src/imaging/radiograph-source.js';
+import { RadiographSource, type RadiographSourceDeps } from '../../src/imaging/radiograph-source.js';
 import { syntheticPatient, type SyntheticPatient } from '../../src/synthetic/cohort.js';
 import { patientBundle, patientResources, recordResources, type SyntheticFhirRecord } from '../../src/synthetic/fhir-resources.js';
 import { TRANSFER_SYNTAX, acquisition, radiographUids, renderRadiograph, type Acquisition } from '../../src/synthetic/radiograph.js';
@@ -107,7 +107,7 @@ before(async () => {
   fhirClient = new FhirClientFactory({ servers: [{ baseUrl: fhir.baseUrl, allowInsecureHttp: true }], timeoutMs: 10_000, maxPages: 3 }).forServer(fhir.baseUrl);
   pool = createWorkerPool({ threads: 2, maxQueue: 16 });
   const endpoints: DicomwebEndpointEntry[] = [{ baseUrl: orthanc.dicomWebUrl, allowInsecureHttp: true, auth: { type: 'none' } }];
-  const imaging: Config['imaging'] = { lookbackDays: 3 * 365, dicomweb: { endpoints, timeoutMs: 15_000 }, limits: LIMITS };
+  const imaging: RadiographSourceDeps['imaging'] = { lookbackDays: 3 * 365, dicomweb: { endpoints, timeoutMs: 15_000 }, limits: LIMITS };
   source = new RadiographSource({ imaging, dicomweb: new DicomwebClientFactory({ endpoints, timeoutMs: 15_000, env: {} }), pool, now: () => ASOF });
 });
 

@@ -1,5 +1,6 @@
 // The worker pool with the real decode task: buffers move rather than copy, the time cap
-// terminates a busy thread and the pool carries on, a full queue answers busy. (That the calling
+// terminates a busy thread and the pool carries on, a full queue answers busy, a thread that really
+// dies fails its task as worker-failed and is replaced. (That the calling
 // thread's event loop keeps turning is measured in bench/imaging, not asserted on this noisy machine.)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +10,7 @@ import type { PreprocessingSpec } from '../../src/imaging/preprocessing.js';
 import { writeRadiograph } from '../../src/synthetic/dicom-file.js';
 import { generateLumbarPhantom } from '../../src/synthetic/lumbar-phantom.js';
 import { createWorkerPool, type WorkerPool } from '../../src/workers/pool.js';
+import { FAULT_WORKER_ENTRY, WORKER_FAULTS, faultyDicom } from '../helpers/worker-faults.js';
 
 const spec: PreprocessingSpec = {
   height: 128,
@@ -82,5 +84,41 @@ describe('worker pool with the decode task', () => {
     const closing = createWorkerPool({ threads: 1, maxQueue: 1 });
     await closing.close();
     await rejectsWithCode(decodeInWorker(closing, small.slice(), limits, spec), 'worker-failed');
+  });
+});
+
+describe('worker pool after a real worker crash, with the decode task', () => {
+  // Threads of a pool on the fault-injecting entry die for real on a marked input (tests/helpers/worker-faults.ts).
+  let pool: WorkerPool;
+  const small = radiograph(256, 192);
+
+  before(() => {
+    pool = createWorkerPool({ threads: 2, maxQueue: 4, entry: FAULT_WORKER_ENTRY });
+  });
+  after(async () => {
+    await pool.close();
+  });
+
+  for (const fault of WORKER_FAULTS) {
+    it(`a decode whose thread dies (${fault}) fails as worker-failed; the thread is replaced and real decodes succeed, crash after crash`, async () => {
+      for (let crash = 0; crash < 3; crash++) {
+        await rejectsWithCode(decodeInWorker(pool, faultyDicom(fault), limits, spec), 'worker-failed');
+        assert.equal(pool.liveThreads, 2, 'the dead thread was replaced, and only it');
+        // More decodes than threads, so both the replacement and the surviving thread serve.
+        const decoded = await Promise.all([1, 2, 3].map(() => decodeInWorker(pool, small.slice(), limits, spec)));
+        for (const { tensor, record } of decoded) {
+          assert.equal(tensor.length, spec.height * spec.width);
+          assert.equal(record.source.rows, 256);
+        }
+      }
+      assert.equal(pool.liveThreads, 2);
+    });
+  }
+
+  it('a crash fails only the task on the dying thread; a decode running beside it succeeds', async () => {
+    const [crashed, beside] = await Promise.allSettled([decodeInWorker(pool, faultyDicom('exit'), limits, spec), decodeInWorker(pool, small.slice(), limits, spec)]);
+    assert.ok(crashed.status === 'rejected' && crashed.reason instanceof ImagingError && crashed.reason.code === 'worker-failed', String(crashed.status));
+    assert.equal(beside.status, 'fulfilled');
+    assert.equal(pool.liveThreads, 2);
   });
 });

@@ -13,13 +13,15 @@ import type { LoadedModel } from '../../src/model/model-registry.js';
 
 const missing = <T>(): Finding<T> => ({ value: null, status: 'missing', sources: [] });
 const found = <T>(value: T, source = 'Observation/1', date = '2026-01-02'): Finding<T> => ({ value, status: 'found', sources: [source], date });
+/** Age as the record reads it: the model's one-decimal years, dated by the birth date (undated: a partial birth date). */
+const aged = (years: number, birthDate?: string): Finding<number> => ({ value: years, status: 'found', sources: ['Patient/p1'], ...(birthDate ? { date: birthDate } : {}) });
 
 function record(overrides: Partial<PatientRecord['factors']> = {}, rest: Partial<PatientRecord> = {}): PatientRecord {
   return {
     patientId: 'p1',
     asOf: '2026-06-01T00:00:00.000Z',
     factors: {
-      age: found(63.4, 'Patient/p1'),
+      age: aged(63.4, '1963-01-15'),
       sex: found<'female' | 'male'>('female', 'Patient/p1'),
       weightKg: found(61),
       heightCm: found(160, 'Observation/2'),
@@ -49,9 +51,13 @@ const NOW = new Date('2026-06-01T00:00:00Z');
 describe('eligibility', () => {
   it('takes ages in whole years within the card population, and needs age and sex', () => {
     assert.deepEqual(populationReasons(record(), POPULATION), []);
-    assert.deepEqual(populationReasons(record({ age: found(75.9) }), POPULATION), [], '75.9 is 75 in whole years');
-    assert.deepEqual(populationReasons(record({ age: found(76) }), POPULATION).map((r) => r.code), ['age-out-of-range']);
-    assert.deepEqual(populationReasons(record({ age: found(49.9) }), POPULATION).map((r) => r.code), ['age-out-of-range']);
+    assert.deepEqual(populationReasons(record({ age: aged(75.9) }), POPULATION), [], '75.9 is 75 in whole years');
+    assert.deepEqual(populationReasons(record({ age: aged(76) }), POPULATION).map((r) => r.code), ['age-out-of-range']);
+    assert.deepEqual(populationReasons(record({ age: aged(49.9) }), POPULATION).map((r) => r.code), ['age-out-of-range']);
+    // With a full birth date, birthdays count: the day before turning 50 the model's age reads 50.0 (rounded), yet the patient is 49.
+    assert.deepEqual(populationReasons(record({ age: aged(50.0, '1976-06-02') }), POPULATION).map((r) => r.code), ['age-out-of-range']);
+    assert.deepEqual(populationReasons(record({ age: aged(50.0, '1976-06-01') }), POPULATION), [], 'on the 50th birthday');
+    assert.deepEqual(populationReasons(record({ age: aged(76.0, '1950-06-02') }), POPULATION), [], 'the day before turning 76 is 75');
     assert.deepEqual(populationReasons(record({ age: missing(), sex: missing() }), POPULATION).map((r) => r.code), ['age-unknown', 'sex-unknown']);
     assert.deepEqual(populationReasons(record({ sex: found<'female' | 'male'>('male') }), { ...POPULATION, sexes: ['female'] }).map((r) => r.code), ['sex-out-of-range']);
   });

@@ -115,7 +115,8 @@ describe('configuration', () => {
   it('warns at every start when authentication is turned off', async () => {
     const dir = tempDir();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
-      env: { ...process.env, CDS_CONFIG: '', PORT: '0', HOST: '127.0.0.1', CDS_AUTH_DISABLED: 'true', CDS_SQLITE_PATH: join(dir, 'db.sqlite') },
+      // Development mode: production refuses auth.disabled (tests/integration/production-mode.test.ts).
+      env: { ...process.env, CDS_CONFIG: '', CDS_MODE: 'development', PORT: '0', HOST: '127.0.0.1', CDS_AUTH_DISABLED: 'true', CDS_SQLITE_PATH: join(dir, 'db.sqlite') },
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {

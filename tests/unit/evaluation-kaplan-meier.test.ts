@@ -92,5 +92,5 @@ test('invalid input is refused naming the argument', () => {
   assert.throws(() => kaplanMeier([1, 2], [1]), /event has length 1/);
   assert.throws(() => kaplanMeier([1, -2], [1, 1]), /time\[1\]/);
   assert.throws(() => kaplanMeier([1, 2], [1, 2]), /event\[1\]/);
-  assert.throws(() => kaplanMeier([], []), RangeError);
+  assert.throws(() => kaplanMeier([], []), { name: 'RangeError', message: 'time must not be empty' });
 });

@@ -83,7 +83,7 @@ describe('occlusion sensitivity', () => {
   });
 
   it('refuses a stride longer than the patch or a patch larger than the image', async () => {
-    await assert.rejects(occlusionMap(regionRuntime(model), 'tiny-image-only', regionImage(), null, { patch: { height: 4, width: 4 }, stride: { rows: 5, cols: 2 } }), RangeError);
+    await assert.rejects(occlusionMap(regionRuntime(model), 'tiny-image-only', regionImage(), null, { patch: { height: 4, width: 4 }, stride: { rows: 5, cols: 2 } }), { name: 'RangeError', message: 'stride.rows must be an integer from 1 to 4, got 5' });
     await assert.rejects(occlusionMap(regionRuntime(model), 'tiny-image-only', regionImage(), null, { patch: { height: 40, width: 4 } }), /patch\.height must be an integer from 1 to 32/);
   });
 

@@ -18,6 +18,7 @@ const factors = { ...NO_FACTORS, age: 62, sex: 'female' as const };
 /** Answers like the worker would: log-risk = sum of the image + sum of the covariates, per item. */
 class FakePool implements WorkerPool {
   readonly threads = 1;
+  readonly liveThreads = 1;
   readonly queued = 0;
   readonly calls: { task: TaskName; batch?: number; transfer: ArrayBuffer[]; image?: Float32Array }[] = [];
   failWith: WorkerPoolError | null = null;

@@ -23,6 +23,7 @@ function image(overrides: Partial<DecodedImage> & Pick<DecodedImage, 'rows' | 'c
     windows: [],
     spacing: null,
     warnings: [],
+    patient: { patientId: 'p-1', patientName: undefined, birthDate: undefined },
     ...overrides,
   };
 }

@@ -224,6 +224,6 @@ describe('imaging resources from Bundles', () => {
   });
 
   it('needs a FHIR client when nothing is prefetched', async () => {
-    await assert.rejects(loadImagingResources({ patientId: 'p1' }), TypeError);
+    await assert.rejects(loadImagingResources({ patientId: 'p1' }), { name: 'TypeError', message: 'loadImagingResources needs a FHIR client when nothing is prefetched' });
   });
 });

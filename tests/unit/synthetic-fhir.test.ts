@@ -83,9 +83,9 @@ describe('synthetic FHIR records: determinism', () => {
 
   it('refuses a bad index date or DICOMweb address', () => {
     const patient = cohort[0]!;
-    assert.throws(() => patientResources(patient, { ...OPTIONS, asOf: new Date('not a date') }), RangeError);
-    assert.throws(() => patientResources(patient, { ...OPTIONS, dicomWebBaseUrl: 'pacs.local/dicom-web' }), TypeError);
-    assert.throws(() => patientResources(patient, { ...OPTIONS, dicomWebBaseUrl: 'ftp://pacs.local/dicom-web' }), TypeError);
+    assert.throws(() => patientResources(patient, { ...OPTIONS, asOf: new Date('not a date') }), { name: 'RangeError', message: 'options.asOf must be a valid Date' });
+    assert.throws(() => patientResources(patient, { ...OPTIONS, dicomWebBaseUrl: 'pacs.local/dicom-web' }), { name: 'TypeError', message: 'options.dicomWebBaseUrl must be an http(s) URL' });
+    assert.throws(() => patientResources(patient, { ...OPTIONS, dicomWebBaseUrl: 'ftp://pacs.local/dicom-web' }), { name: 'TypeError', message: 'options.dicomWebBaseUrl must be an http(s) URL' });
   });
 });
 
