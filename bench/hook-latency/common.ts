@@ -11,10 +11,28 @@ export interface MemoryRequest {
   gc: boolean;
 }
 
+/** Event-loop delay since the previous report (perf_hooks.monitorEventLoopDelay, 10 ms resolution), in ms. */
+export interface LoopDelay {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+}
+
+/** process.getActiveResourcesInfo() at the time of the report: how many, and how many of each type. */
+export interface ActiveResources {
+  total: number;
+  byType: Record<string, number>;
+}
+
 /** Child → parent: the answer to a MemoryRequest. `afterGc` is absent when no GC was asked for. */
 export interface MemoryReport {
   bench: 'memory';
   id: number;
   raw: NodeJS.MemoryUsage;
   afterGc?: NodeJS.MemoryUsage;
+  /** Added for bench/soak; older readers ignore it. */
+  loopDelay?: LoopDelay;
+  /** Added for bench/soak; older readers ignore it. */
+  resources?: ActiveResources;
 }
